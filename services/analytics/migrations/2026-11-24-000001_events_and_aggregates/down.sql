@@ -1,0 +1,13 @@
+DROP TABLE analytics.flags;
+DROP TABLE analytics.transfers;
+DROP TABLE analytics.accounts;
+DROP TABLE analytics.option_selections_daily;
+DROP TABLE analytics.applications;
+DROP TABLE analytics.declines_daily;
+DROP TABLE analytics.transfers_daily;
+DROP TABLE analytics.active_users_daily;
+DROP TABLE analytics.login_failures_daily;
+DROP TABLE analytics.logins_daily;
+DROP TABLE analytics.users;
+DROP TABLE analytics.rejected_entries;
+DROP TABLE analytics.events;

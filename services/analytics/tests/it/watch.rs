@@ -1,0 +1,130 @@
+//! WatchEvents: live events as the consumer applies them, filtered by
+//! type, after an optional replay; the stream ends with UNAVAILABLE when
+//! the server shuts down (and does not hold the shutdown up).
+
+use std::time::{Duration, Instant};
+
+use bank_proto::bank::analytics::v1 as pb;
+use bank_proto::bank::analytics::v1::watch_events_response::Item;
+use bank_proto::bank::events::v1 as ev;
+use bank_proto::bank::events::v1::EventType;
+use chrono::Utc;
+use tonic::Code;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// The next event of `stream`, skipping heartbeats.
+async fn next_event(stream: &mut tonic::Streaming<pb::WatchEventsResponse>) -> ev::Event {
+    let deadline = Duration::from_secs(20);
+    loop {
+        let message = tokio::time::timeout(deadline, stream.message())
+            .await
+            .expect("an event in time")
+            .unwrap()
+            .expect("the stream is open");
+        match message.item {
+            Some(Item::Event(event)) => return event,
+            Some(Item::Heartbeat(_)) => continue,
+            None => panic!("empty message"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn live_events_reach_watchers_filtered_by_type_after_a_replay() {
+    let mut a = spawn().await;
+    let admin = a.admin().await;
+    let mut transfers_only = a.watch(&admin, &[EventType::TransferPosted], 0).await.unwrap();
+    let mut everything = a.watch(&admin, &[], 0).await.unwrap();
+
+    let now = Utc::now();
+    let user = Uuid::new_v4();
+    let login = logged_in(user, now);
+    let transfer = posted(Uuid::new_v4(), Uuid::new_v4(), money(42, "USD"), now);
+    a.streams.publish(&login).await;
+    a.streams.publish(&transfer).await;
+
+    let first = next_event(&mut transfers_only).await;
+    assert_eq!(first.event_id, transfer.event_id);
+    assert!(first.sequence >= 1, "as published, with its sequence");
+    let both = [next_event(&mut everything).await, next_event(&mut everything).await];
+    assert_eq!(
+        both.iter().map(|e| e.event_id.clone()).collect::<Vec<_>>(),
+        [login.event_id.clone(), transfer.event_id.clone()],
+        "in consumption order (accounts and log-ins before transfers)"
+    );
+
+    // A duplicate is not shown again; the filter keeps skipping log-ins.
+    a.streams.publish(&transfer).await;
+    let second_login = logged_in(user, now);
+    a.streams.publish(&second_login).await;
+    let transfer2 = posted(Uuid::new_v4(), Uuid::new_v4(), money(43, "USD"), now);
+    a.streams.publish(&transfer2).await;
+    assert_eq!(next_event(&mut transfers_only).await.event_id, transfer2.event_id);
+    assert_eq!(next_event(&mut everything).await.event_id, second_login.event_id);
+    assert_eq!(next_event(&mut everything).await.event_id, transfer2.event_id);
+    a.caught_up().await;
+
+    // A late watcher asks for the two latest log-ins first, then goes live.
+    let mut late = a.watch(&admin, &[EventType::UserLoggedIn], 2).await.unwrap();
+    assert_eq!(next_event(&mut late).await.event_id, login.event_id);
+    assert_eq!(next_event(&mut late).await.event_id, second_login.event_id);
+    let third_login = logged_in(user, now);
+    a.streams.publish(&transfer2).await;
+    a.streams.publish(&third_login).await;
+    assert_eq!(next_event(&mut late).await.event_id, third_login.event_id);
+}
+
+#[tokio::test]
+async fn watchers_end_with_unavailable_when_the_server_stops() {
+    let mut a = spawn().await;
+    let admin = a.admin().await;
+    let mut stream = a.watch(&admin, &[], 0).await.unwrap();
+    let reader = tokio::spawn(async move {
+        loop {
+            match stream.message().await {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(status) => return Some(status.code()),
+            }
+        }
+    });
+    let started = Instant::now();
+    a.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "an open stream must not hold the shutdown up: {:?}",
+        started.elapsed()
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended, Some(Code::Unavailable));
+}
+
+#[tokio::test]
+async fn an_idle_stream_gets_heartbeats() {
+    let a = spawn().await;
+    let admin = a.admin().await;
+    let mut stream = a.watch(&admin, &[], 0).await.unwrap();
+    let opened = Utc::now();
+    let wait = Duration::from_secs(analytics_service::WATCH_HEARTBEAT_SECS + 5);
+    let message = tokio::time::timeout(wait, stream.message())
+        .await
+        .expect("a heartbeat in time")
+        .unwrap()
+        .unwrap();
+    let Some(Item::Heartbeat(beat)) = message.item else {
+        panic!("expected a heartbeat, got {message:?}");
+    };
+    let sent = beat.server_time.unwrap().seconds;
+    let waited = sent - opened.timestamp();
+    assert!(
+        (i64::try_from(analytics_service::WATCH_HEARTBEAT_SECS).unwrap() - 1
+            ..=i64::try_from(analytics_service::WATCH_HEARTBEAT_SECS).unwrap() + 2)
+            .contains(&waited),
+        "heartbeat after {waited} s"
+    );
+}
