@@ -1,0 +1,142 @@
+//! Certificate rotation without restart: a service keeps answering while
+//! its certificate is replaced under load, new handshakes present the new
+//! certificate, and a revoked or expired client certificate stops working.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use auth_service::{Config, JwtConfig, ThrottleConfig};
+use bank_proto::bank::auth::v1 as pb;
+use bank_proto::bank::auth::v1::auth_service_client::AuthServiceClient;
+use bank_testkit::{Running, TestDatabase, TestPki};
+use rustls_pki_types::ServerName;
+use rustls_pki_types::pem::PemObject as _;
+
+async fn spawn_auth(pki: &TestPki, db: &TestDatabase, crl: Option<std::path::PathBuf>) -> Running {
+    let mut mesh = bank_testkit::mesh_config(pki, "auth", db, &bank_testkit::redis_prefix());
+    mesh.tls.crl = crl;
+    let config = Config {
+        mesh,
+        jwt: JwtConfig {
+            signing_key: pki.jwt_key("auth"),
+            previous_keys: Vec::new(),
+            access_ttl_secs: 900,
+            refresh_ttl_secs: 3600,
+        },
+        throttle: ThrottleConfig::default(),
+        bootstrap_admin: None,
+    };
+    bank_testkit::spawn(move |listener, shutdown| auth_service::serve(config, listener, shutdown)).await
+}
+
+/// The leaf certificate a fresh TLS handshake with `addr` presents.
+async fn served_certificate(pki: &TestPki, addr: std::net::SocketAddr) -> Vec<u8> {
+    let tls = pki.mesh_tls("gateway");
+    let config = tls.client_config().unwrap();
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let stream = tokio_rustls::TlsConnector::from(config)
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .unwrap();
+    stream.get_ref().1.peer_certificates().unwrap()[0].to_vec()
+}
+
+fn cert_der(pki: &TestPki, name: &str) -> Vec<u8> {
+    rustls_pki_types::CertificateDer::from_pem_file(pki.tls_paths(name).cert)
+        .unwrap()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn a_certificate_is_replaced_under_load_without_a_failed_call() {
+    let pki = TestPki::new();
+    let db = TestDatabase::create("rotation").await;
+    let auth = spawn_auth(&pki, &db, None).await;
+    let channel = bank_testkit::channel(&pki, "gateway", auth.addr).await;
+    let old = cert_der(&pki, "auth");
+    assert_eq!(served_certificate(&pki, auth.addr).await, old);
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(6);
+    let mut load = Vec::new();
+    for task in 0..4 {
+        let (calls, failures, channel) = (calls.clone(), failures.clone(), channel.clone());
+        let pki_dir_gateway = pki.mesh_tls("gateway");
+        let addr = auth.addr;
+        load.push(tokio::spawn(async move {
+            let mut client = AuthServiceClient::new(channel);
+            let mut i = 0;
+            while tokio::time::Instant::now() < deadline {
+                i += 1;
+                // Half the tasks open a new connection now and then, so
+                // handshakes happen during the swap too.
+                if task % 2 == 0 && i % 20 == 0 {
+                    client = AuthServiceClient::new(bank_testkit::channel_with(&pki_dir_gateway, addr).await);
+                }
+                match client.get_jwks(pb::GetJwksRequest {}).await {
+                    Ok(_) => calls.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => failures.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    pki.rotate("auth");
+    let new = cert_der(&pki, "auth");
+    assert_ne!(new, old);
+    for task in load {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "no call failed during the rotation"
+    );
+    assert!(calls.load(Ordering::Relaxed) > 50);
+    assert_eq!(
+        served_certificate(&pki, auth.addr).await,
+        new,
+        "new handshakes use the new certificate"
+    );
+    auth.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn revoked_and_expired_client_certificates_stop_working() {
+    let pki = TestPki::new();
+    let db = TestDatabase::create("rotation").await;
+    let crl = pki.write_crl(&[]);
+    let auth = spawn_auth(&pki, &db, Some(crl)).await;
+    let call = |tls: bank_mtls::MeshTls, addr| async move {
+        let endpoint = tls.endpoint(&format!("https://{addr}")).unwrap();
+        match endpoint.connect().await {
+            Ok(channel) => AuthServiceClient::new(channel)
+                .get_jwks(pb::GetJwksRequest {})
+                .await
+                .is_ok(),
+            Err(_) => false,
+        }
+    };
+    assert!(
+        call(pki.mesh_tls("gateway"), auth.addr).await,
+        "valid before revocation"
+    );
+    assert!(
+        !call(pki.expired_tls("gateway"), auth.addr).await,
+        "an expired certificate is refused"
+    );
+
+    pki.write_crl(&[pki.serial("gateway")]);
+    tokio::time::sleep(Duration::from_millis(
+        bank_mtls::TLS_RELOAD_INTERVAL_SECS * 1_000 + 1_500,
+    ))
+    .await;
+    assert!(
+        !call(pki.mesh_tls("gateway"), auth.addr).await,
+        "a revoked certificate is refused"
+    );
+    assert!(call(pki.mesh_tls("account"), auth.addr).await, "others still work");
+    auth.stop().await.unwrap();
+}
