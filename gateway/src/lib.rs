@@ -39,6 +39,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument as _;
 
 pub use backends::{is_internal, public_services};
+pub use call::RawCodec;
 pub use edge::{ClientInfo, PeerAddr, REQUEST_ID_HEADER, RateLimitConfig};
 
 use crate::backends::Backends;

@@ -466,57 +466,11 @@ pub fn validate_openapi(path: &std::path::Path) {
 /// hostile-input and internal-service tests that go around the generated
 /// clients), and a second gateway with chosen limits in front of a mesh.
 pub mod raw {
-    use bytes::{Buf as _, BufMut as _, Bytes};
-    use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+    pub use bank_gateway::RawCodec;
+    use bytes::Bytes;
     use tonic::{Request, Status};
 
     use super::TestMesh;
-
-    /// A codec passing message bytes through untouched.
-    #[derive(Clone, Copy, Debug, Default)]
-    pub struct RawCodec;
-
-    /// Encoder of [`RawCodec`].
-    #[derive(Clone, Copy, Debug, Default)]
-    pub struct RawEncoder;
-
-    /// Decoder of [`RawCodec`].
-    #[derive(Clone, Copy, Debug, Default)]
-    pub struct RawDecoder;
-
-    impl Encoder for RawEncoder {
-        type Item = Bytes;
-        type Error = Status;
-
-        fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-            dst.put(item);
-            Ok(())
-        }
-    }
-
-    impl Decoder for RawDecoder {
-        type Item = Bytes;
-        type Error = Status;
-
-        fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-            Ok(Some(src.copy_to_bytes(src.remaining())))
-        }
-    }
-
-    impl Codec for RawCodec {
-        type Encode = Bytes;
-        type Decode = Bytes;
-        type Encoder = RawEncoder;
-        type Decoder = RawDecoder;
-
-        fn encoder(&mut self) -> RawEncoder {
-            RawEncoder
-        }
-
-        fn decoder(&mut self) -> RawDecoder {
-            RawDecoder
-        }
-    }
 
     /// A unary call of `path` (`/pkg.Service/Method`) with `message` as
     /// the encoded request, over any gRPC transport (a gateway channel, a
