@@ -129,20 +129,24 @@ buf: sdk-tools
 helm:
 	helm/check.sh
 
-## bench: the ledger under load over gRPC+mTLS next to pgbench's ceiling (about 2 minutes
-## after the release build); results go to docs/BENCHMARKS.md by hand with the command used
+## bench: the ledger under load over gRPC+mTLS next to pgbench's ceiling, and the same RPCs
+## as REST and gRPC through the gateway (several minutes after the release build); results go
+## to docs/BENCHMARKS.md by hand with the command used
 BENCH_ARGS ?= all
 bench: services pgbench
 	$(CARGO) run --release -p bank-load -- $(BENCH_ARGS)
 
 ## fuzz: libFuzzer (cargo-fuzz, stable toolchain, no sanitizer) on the transcoder and every domain
 ## parser, FUZZ_SECS seconds per target (default 60) from the committed seeds in tests/fuzz/corpus;
-## the growing corpus and any crash go to target/fuzz-corpus and target/fuzz-artifacts
+## the growing corpus and any crash go to target/fuzz-corpus and target/fuzz-artifacts. The fuzz
+## crate is its own workspace; it starts from the main Cargo.lock (copied, not committed) so it
+## fuzzes the dependency versions the services ship with
 FUZZ_SECS ?= 60
 FUZZ_TARGETS ?= transcode_request transcode_response auth_domain account_domain transfer_domain \
 	finance_domain domain_agreement
 FUZZ_FLAGS := --fuzz-dir tests/fuzz --target-dir target/fuzz --sanitizer none
 fuzz: fuzz-tools
+	cp Cargo.lock tests/fuzz/Cargo.lock
 	$(CARGO) fuzz build $(FUZZ_FLAGS)
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p target/fuzz-corpus/$$t target/fuzz-artifacts/$$t; \
