@@ -1,8 +1,11 @@
 //! Setting up the bank under load: members signed up and logged in, each
 //! with one or more USD checking accounts funded by Deposit; all over gRPC with mTLS
 //! as the gateway, exactly as the mesh tests do it.
+//! The REST and gateway scenarios reach the same accounts through the
+//! gateway's public port.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,6 +50,8 @@ pub struct LoadAccount {
     pub account_id: String,
     /// The owner's `Bearer <access token>`, for the `authorization` header.
     pub authorization: MetadataValue<Ascii>,
+    /// The same, as an HTTP header value (REST).
+    pub authorization_header: http::HeaderValue,
 }
 
 /// The bank as the load generator sees it.
@@ -60,6 +65,8 @@ pub struct Bank {
     pub account_url: String,
     /// Transfer service.
     pub transfer_url: String,
+    /// The gateway's public (plain HTTP) address.
+    pub gateway: SocketAddr,
     /// Funded accounts, `accounts_per_member` per member in a row.
     pub accounts: Vec<LoadAccount>,
     /// The bootstrap admin's authorization (for the integrity check).
@@ -78,6 +85,10 @@ fn bearer(token: &str) -> anyhow::Result<MetadataValue<Ascii>> {
     format!("Bearer {token}")
         .parse()
         .context("access token is not valid header text")
+}
+
+fn bearer_header(token: &str) -> anyhow::Result<http::HeaderValue> {
+    http::HeaderValue::from_str(&format!("Bearer {token}")).context("access token is not valid header text")
 }
 
 /// A fresh idempotency key.
@@ -160,7 +171,9 @@ async fn new_member(bank: Arc<Bank>, accounts: usize) -> anyhow::Result<Vec<Load
         async move { client.sign_up(request).await }
     })
     .await?;
-    let authorization = bearer(&login(&bank.auth_url, &bank.tls, &email, MEMBER_PASSWORD).await?)?;
+    let token = login(&bank.auth_url, &bank.tls, &email, MEMBER_PASSWORD).await?;
+    let authorization = bearer(&token)?;
+    let authorization_header = bearer_header(&token)?;
 
     let account_channel = connect(&bank.tls, &bank.account_url).await?;
     let transfer_channel = connect(&bank.tls, &bank.transfer_url).await?;
@@ -205,6 +218,7 @@ async fn new_member(bank: Arc<Bank>, accounts: usize) -> anyhow::Result<Vec<Load
         opened_accounts.push(LoadAccount {
             account_id: opened.account_id,
             authorization: authorization.clone(),
+            authorization_header: authorization_header.clone(),
         });
     }
     Ok(opened_accounts)
@@ -212,10 +226,12 @@ async fn new_member(bank: Arc<Bank>, accounts: usize) -> anyhow::Result<Vec<Load
 
 impl Bank {
     /// Logs the admin in, then signs up `members` members with
-    /// `accounts_per_member` funded USD accounts each.
+    /// `accounts_per_member` funded USD accounts each. `urls` are the auth,
+    /// account and transfer services'; `gateway` is only remembered.
     pub async fn set_up(
         tls: MeshTls,
         urls: [String; 3],
+        gateway: SocketAddr,
         admin: (&str, &str),
         members: usize,
         accounts_per_member: usize,
@@ -227,6 +243,7 @@ impl Bank {
             auth_url,
             account_url,
             transfer_url,
+            gateway,
             accounts: Vec::new(),
             admin,
         });

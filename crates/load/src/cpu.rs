@@ -231,6 +231,18 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// Adds `other`, an interval measured apart (a scenario measured in
+    /// slices).
+    pub fn add(&mut self, other: &Usage) {
+        self.wall += other.wall;
+        self.client_secs += other.client_secs;
+        self.server_secs += other.server_secs;
+        self.children_secs += other.children_secs;
+        self.postgres_secs += other.postgres_secs;
+        self.postgres_other_secs += other.postgres_other_secs;
+        self.machine_busy_secs += other.machine_busy_secs;
+    }
+
     /// CPU-seconds per wall second (1.0 = one core busy).
     pub fn cores(&self, cpu_secs: f64) -> f64 {
         let wall = self.wall.as_secs_f64();

@@ -2,7 +2,8 @@
 //!
 //! Starts the whole mesh in this process on its own tokio runtime (fresh
 //! databases, loopback, mTLS), signs up members with one funded account
-//! each, then drives Transfer RPCs over real gRPC from a second runtime and
+//! each, then drives Transfer RPCs over real gRPC from a second runtime —
+//! directly, and through the gateway as REST/JSON and as native gRPC — and
 //! prints throughput, latency percentiles, errors by gRPC code and who used
 //! the CPU. In the same run it measures the PostgreSQL ceiling with
 //! pgbench. Every loop is bounded in calls and time; the databases it
@@ -13,6 +14,7 @@ mod bank;
 mod cpu;
 mod pgbench;
 mod report;
+mod rest;
 mod scenario;
 mod stats;
 
@@ -52,6 +54,14 @@ enum What {
     Batch,
     /// GetBalance.
     Balance,
+    /// GetBalance as REST/JSON through the gateway (`GET /v1/accounts/{id}/balance`).
+    RestBalance,
+    /// CreateTransfer as REST/JSON through the gateway (`POST /v1/transfers`).
+    RestTransfer,
+    /// GetBalance as native gRPC through the gateway (h2c).
+    GwGrpcBalance,
+    /// CreateTransfer as native gRPC through the gateway (h2c).
+    GwGrpcTransfer,
 }
 
 #[derive(Debug, Parser)]
@@ -61,7 +71,9 @@ enum What {
     about = "Load tool and benchmark harness for the ledger"
 )]
 struct Cli {
-    /// Scenarios to run, in this order: pgbench, balance, transfer, deposit, batch.
+    /// Scenarios to run, in this order: pgbench; balance, gw-grpc-balance,
+    /// rest-balance (measured together); transfer, gw-grpc-transfer,
+    /// rest-transfer (together); deposit; batch.
     #[arg(value_enum, default_values_t = [What::All])]
     what: Vec<What>,
     /// Measured seconds per scenario.
@@ -73,9 +85,15 @@ struct Cli {
     /// Most calls per measured scenario (the warm-up gets a tenth).
     #[arg(long, default_value_t = 1_000_000)]
     max_calls: u64,
-    /// Concurrent tasks of the transfer, deposit and balance scenarios.
+    /// Concurrent tasks of the transfer, deposit and balance scenarios (and
+    /// of their gateway twins).
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Concurrent tasks of the light-load pass of the scenarios compared
+    /// direct and through the gateway (latency without queueing: the added
+    /// p50 target is judged on it); 0 skips it.
+    #[arg(long, default_value_t = 1)]
+    light_concurrency: usize,
     /// Concurrent tasks of the batch scenario.
     #[arg(long, default_value_t = 4)]
     batch_concurrency: usize,
@@ -127,6 +145,13 @@ struct Cli {
     /// Seconds per pgbench run.
     #[arg(long, default_value_t = 10)]
     pgbench_secs: u64,
+    /// The gateway's per-client rate limit during the run, requests per
+    /// second (also its burst): every load task comes from 127.0.0.1, one
+    /// client to the limiter, so the default (100/s) would throttle the
+    /// gateway scenarios. Still enforced (one Redis call per request, as in
+    /// production); 0 turns the limiter off.
+    #[arg(long, default_value_t = 1_000_000)]
+    gateway_rate_limit: u32,
     /// Also write the markdown report to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -163,8 +188,19 @@ impl Cli {
             max_calls: self.max_calls,
             batch_size: self.batch_size,
             quiet_wait: Duration::from_secs(self.quiet_wait_secs),
+            light_concurrency: self.light_concurrency,
         }
     }
+}
+
+/// `a b c c b a` for a group measured in halves.
+fn interleaving(group: &[Kind]) -> String {
+    group
+        .iter()
+        .chain(group.iter().rev())
+        .map(|kind| kind.name())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn runtime(name: &str, threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
@@ -221,18 +257,33 @@ fn run_mesh(
 ) -> anyhow::Result<()> {
     // Reads first and batches last: every transfer is an event that the
     // analytics service consumes in this process, so a scenario that
-    // follows a write-heavy one shares the CPU with that backlog.
-    let kinds: Vec<Kind> = [
-        (What::Balance, Kind::Balance),
-        (What::Transfer, Kind::Transfer),
-        (What::Deposit, Kind::Deposit),
-        (What::Batch, Kind::Batch),
+    // follows a write-heavy one shares the CPU with that backlog. The same
+    // RPC direct and through the gateway is one group, measured interleaved.
+    let groups: Vec<Vec<Kind>> = [
+        vec![
+            (What::Balance, Kind::Balance),
+            (What::GwGrpcBalance, Kind::GwGrpcBalance),
+            (What::RestBalance, Kind::RestBalance),
+        ],
+        vec![
+            (What::Transfer, Kind::Transfer),
+            (What::GwGrpcTransfer, Kind::GwGrpcTransfer),
+            (What::RestTransfer, Kind::RestTransfer),
+        ],
+        vec![(What::Deposit, Kind::Deposit)],
+        vec![(What::Batch, Kind::Batch)],
     ]
     .into_iter()
-    .filter(|(what, _)| cli.wants(*what))
-    .map(|(_, kind)| kind)
+    .map(|group| {
+        group
+            .into_iter()
+            .filter(|(what, _)| cli.wants(*what))
+            .map(|(_, kind)| kind)
+            .collect::<Vec<_>>()
+    })
+    .filter(|group| !group.is_empty())
     .collect();
-    if kinds.is_empty() {
+    if groups.is_empty() {
         return Ok(());
     }
     let certs = tempfile::tempdir()?;
@@ -241,7 +292,7 @@ fn run_mesh(
     let database_prefix = format!("bench_{}", &tag[..10]);
     // The password policy refuses passwords that contain the email's local part.
     let admin_password = format!("bench-root-{}", &tag[10..]);
-    let settings = MeshSettings {
+    let mut settings = MeshSettings {
         certs_dir: certs.path().to_owned(),
         host: IpAddr::from([127, 0, 0, 1]),
         fixed_ports: false,
@@ -254,10 +305,13 @@ fn run_mesh(
         redis_prefix: format!("bench:{}", &tag[..10]),
         admin: Some((ADMIN_EMAIL.to_owned(), SecretString::from(admin_password.clone()))),
         log_format: LogFormat::Json,
-        // The load generator talks to the services directly, not through the gateway.
+        // Set below: high enough that the gateway scenarios are never throttled.
         rate_limit: Default::default(),
         admin_base_port: None,
     };
+    settings.rate_limit.per_second = cli.gateway_rate_limit;
+    settings.rate_limit.burst = cli.gateway_rate_limit;
+    report.gateway_rate_limit = Some((settings.rate_limit.per_second, settings.rate_limit.burst));
     // Declared before the mesh so they are dropped after it has stopped.
     let _databases: Vec<TestDatabase> = bank_cli::SERVICES
         .iter()
@@ -271,6 +325,7 @@ fn run_mesh(
     let mesh = server.block_on(bank_cli::start(&settings))?;
     let url = |service: &str| mesh.url(service).with_context(|| format!("{service} has no address"));
     let urls = [url("auth")?, url("account")?, url("transfer")?];
+    let gateway_addr = *mesh.addrs.get("gateway").context("the gateway has no address")?;
     let gateway = TlsPaths::in_dir(certs.path(), "gateway");
     let tls = bank_mtls::MeshTls::load(&gateway.ca, &gateway.cert, &gateway.key)?;
 
@@ -290,6 +345,7 @@ fn run_mesh(
             Bank::set_up(
                 tls,
                 urls,
+                gateway_addr,
                 (ADMIN_EMAIL, &admin_password),
                 cli.members.max(1),
                 cli.accounts_per_member.max(1),
@@ -302,25 +358,45 @@ fn run_mesh(
             bank.accounts.len(),
             setup.elapsed()
         );
-        for kind in kinds {
-            let plan = cli.plan(kind);
-            eprintln!(
-                "bank-load: {} ({}) at concurrency {} for {} s",
-                kind.name(),
-                kind.rpc(),
-                plan.concurrency,
-                plan.duration.as_secs()
-            );
-            let result = scenario::run(kind, &bank, &plan, &database_prefix).await?;
-            eprintln!(
-                "bank-load:   {:.0} calls/s, {:.0} transfers/s, p99 {:?}, {} failed calls, errors {}",
-                result.ops_per_sec(),
-                result.posted_per_sec(),
-                result.latency.p99,
-                result.failed_calls,
-                result.errors_text()
-            );
-            report.scenarios.push(result);
+        for group in groups {
+            let plan = cli.plan(group[0]);
+            for kind in &group {
+                eprintln!(
+                    "bank-load: {} ({}, {}) at concurrency {} for {} s",
+                    kind.name(),
+                    kind.rpc(),
+                    kind.route().describe(),
+                    plan.concurrency,
+                    plan.duration.as_secs()
+                );
+            }
+            if group.len() > 1 {
+                eprintln!("bank-load: measured in halves, interleaved: {}", interleaving(&group));
+            }
+            for result in scenario::run(&group, &bank, &plan, &database_prefix).await? {
+                eprintln!(
+                    "bank-load:   {}: {:.0} calls/s, {:.0} transfers/s, p50 {:?}, p99 {:?}, {} failed calls, errors {}",
+                    result.name,
+                    result.ops_per_sec(),
+                    result.posted_per_sec(),
+                    result.latency.p50,
+                    result.latency.p99,
+                    result.failed_calls,
+                    result.errors_text()
+                );
+                if let Some(light) = &result.light {
+                    eprintln!(
+                        "bank-load:   {} at concurrency {}: p50 {:?}, p99 {:?}, {} calls, {} failed",
+                        result.name,
+                        light.concurrency,
+                        light.latency.p50,
+                        light.latency.p99,
+                        light.ok_calls,
+                        light.failed_calls
+                    );
+                }
+                report.scenarios.push(result);
+            }
         }
         eprintln!("bank-load: checking ledger integrity");
         report.integrity = Some(bank.integrity().await?);

@@ -1,6 +1,10 @@
-//! The load scenarios: many tasks over a few HTTP/2 connections calling one
-//! Transfer RPC in a loop, each loop bounded by a deadline and by a shared
-//! cap on calls.
+//! The load scenarios: many tasks over a few HTTP/2 connections (or a pool
+//! of HTTP/1.1 ones for REST) calling one Transfer RPC in a loop, each loop
+//! bounded by a deadline and by a shared cap on calls. Scenarios that are
+//! compared with each other (the same RPC direct, and through the gateway)
+//! run as one group, measured in halves in the order A B C C B A, so that
+//! drift over the run (ledger history, autovacuum, other work on the
+//! machine) weighs on each of them alike.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,12 +17,13 @@ use bank_proto::bank::transfer::v1::transfer_service_client::TransferServiceClie
 use rand::Rng as _;
 use rand::seq::IndexedRandom as _;
 use tokio::task::JoinSet;
-use tonic::transport::Channel;
-use tonic::{Code, Status};
+use tonic::Code;
+use tonic::transport::{Channel, Endpoint};
 
 use crate::bank::{Bank, authorized, connect, request_id, usd};
-use crate::cpu::{Meter, wait_for_quiet};
-use crate::stats::{Latency, ScenarioResult, code_name};
+use crate::cpu::{Meter, Usage, wait_for_quiet};
+use crate::rest::RestClient;
+use crate::stats::{Latency, LightLoad, ScenarioResult, code_name};
 
 /// Deadline of one call under load (a batch of 1,000 is the slowest).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,7 +31,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// funded accounts never run short.
 const AMOUNT_MAX_MINOR: i64 = 100;
 
-/// Which RPC a scenario drives.
+/// Which RPC a scenario drives, and which way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     /// CreateTransfer between two random accounts.
@@ -37,6 +42,36 @@ pub enum Kind {
     Batch,
     /// GetBalance of a random account.
     Balance,
+    /// GetBalance as REST/JSON through the gateway.
+    RestBalance,
+    /// CreateTransfer as REST/JSON through the gateway.
+    RestTransfer,
+    /// GetBalance as native gRPC through the gateway.
+    GwGrpcBalance,
+    /// CreateTransfer as native gRPC through the gateway.
+    GwGrpcTransfer,
+}
+
+/// Which way a scenario's calls reach the transfer service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// gRPC over HTTP/2 with mTLS straight to the service.
+    Direct,
+    /// gRPC over plaintext HTTP/2 (h2c) to the gateway, which forwards it.
+    GatewayGrpc,
+    /// REST/JSON over HTTP/1.1 keep-alive to the gateway, which transcodes.
+    GatewayRest,
+}
+
+impl Route {
+    /// How the report describes it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Route::Direct => "direct gRPC (h2 + mTLS)",
+            Route::GatewayGrpc => "gRPC via gateway (h2c)",
+            Route::GatewayRest => "REST via gateway (HTTP/1.1 keep-alive)",
+        }
+    }
 }
 
 impl Kind {
@@ -47,16 +82,42 @@ impl Kind {
             Kind::Deposit => "deposit",
             Kind::Batch => "batch",
             Kind::Balance => "balance",
+            Kind::RestBalance => "rest-balance",
+            Kind::RestTransfer => "rest-transfer",
+            Kind::GwGrpcBalance => "gw-grpc-balance",
+            Kind::GwGrpcTransfer => "gw-grpc-transfer",
         }
     }
 
     /// The RPC it calls.
     pub fn rpc(self) -> &'static str {
+        self.base().rpc_direct()
+    }
+
+    fn rpc_direct(self) -> &'static str {
         match self {
             Kind::Transfer => "CreateTransfer",
             Kind::Deposit => "Deposit",
             Kind::Batch => "CreateTransfers",
-            Kind::Balance => "GetBalance",
+            _ => "GetBalance",
+        }
+    }
+
+    /// The direct gRPC scenario that makes the same calls.
+    pub fn base(self) -> Kind {
+        match self {
+            Kind::RestBalance | Kind::GwGrpcBalance => Kind::Balance,
+            Kind::RestTransfer | Kind::GwGrpcTransfer => Kind::Transfer,
+            other => other,
+        }
+    }
+
+    /// Which way its calls go.
+    pub fn route(self) -> Route {
+        match self {
+            Kind::RestBalance | Kind::RestTransfer => Route::GatewayRest,
+            Kind::GwGrpcBalance | Kind::GwGrpcTransfer => Route::GatewayGrpc,
+            _ => Route::Direct,
         }
     }
 }
@@ -78,7 +139,13 @@ pub struct Plan {
     pub batch_size: usize,
     /// Longest wait for the machine to be quiet before measuring.
     pub quiet_wait: Duration,
+    /// Concurrent tasks of the light-load pass that groups add after the
+    /// loaded one, for latency without queueing; 0 skips it.
+    pub light_concurrency: usize,
 }
+
+/// Longest priming before a measured slice: one unmeasured call per task.
+const PRIME_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Busy cores below which the machine counts as quiet (the idle mesh
 /// polls Redis and sweeps expiries).
@@ -115,41 +182,157 @@ struct TaskStats {
     errors: BTreeMap<String, u64>,
 }
 
+impl TaskStats {
+    fn merge(&mut self, other: TaskStats) {
+        self.latencies_micros.extend(other.latencies_micros);
+        self.ok_calls += other.ok_calls;
+        self.failed_calls += other.failed_calls;
+        self.posted += other.posted;
+        for (code, n) in other.errors {
+            *self.errors.entry(code).or_default() += n;
+        }
+    }
+}
+
+/// The connections of one scenario, shared by its tasks.
+enum Connections {
+    /// HTTP/2 channels, `tasks_per_channel` tasks on each.
+    Grpc(Vec<Channel>),
+    /// One pool of HTTP/1.1 keep-alive connections for every task.
+    Rest(RestClient),
+}
+
+impl Connections {
+    async fn open(kind: Kind, bank: &Bank, plan: &Plan) -> anyhow::Result<Self> {
+        let channel_count = plan.concurrency.div_ceil(plan.tasks_per_channel.max(1));
+        let mut channels = Vec::with_capacity(channel_count);
+        match kind.route() {
+            Route::GatewayRest => return Ok(Connections::Rest(RestClient::new(bank.gateway))),
+            Route::Direct => {
+                for _ in 0..channel_count {
+                    channels.push(connect(&bank.tls, &bank.transfer_url).await?);
+                }
+            }
+            Route::GatewayGrpc => {
+                let url = format!("http://{}", bank.gateway);
+                for _ in 0..channel_count {
+                    let channel = Endpoint::from_shared(url.clone())?
+                        .tcp_nodelay(true)
+                        .connect()
+                        .await
+                        .with_context(|| format!("connecting to the gateway at {url}"))?;
+                    channels.push(channel);
+                }
+            }
+        }
+        Ok(Connections::Grpc(channels))
+    }
+
+    fn client(&self, task: usize, plan: &Plan) -> Client {
+        match self {
+            Connections::Grpc(channels) => Client::Grpc(TransferServiceClient::new(
+                channels[(task / plan.tasks_per_channel.max(1)).min(channels.len() - 1)].clone(),
+            )),
+            Connections::Rest(rest) => Client::Rest(rest.clone()),
+        }
+    }
+
+    /// TCP connections opened by the REST pool so far.
+    fn opened(&self) -> Option<u64> {
+        match self {
+            Connections::Grpc(_) => None,
+            Connections::Rest(rest) => Some(rest.connections_opened()),
+        }
+    }
+
+    /// Connections in use: channels, or what the pool opened.
+    fn count(&self) -> usize {
+        match self {
+            Connections::Grpc(channels) => channels.len(),
+            Connections::Rest(rest) => usize::try_from(rest.connections_opened()).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+/// One task's way to the transfer service.
+enum Client {
+    Grpc(TransferServiceClient<Channel>),
+    Rest(RestClient),
+}
+
 /// What one task does: its client and the accounts it may use.
 struct Worker {
     kind: Kind,
-    client: TransferServiceClient<Channel>,
+    client: Client,
     bank: Arc<Bank>,
     /// Indexes into `bank.accounts` this task draws accounts from.
     accounts: Arc<[usize]>,
     batch_size: usize,
 }
 
-/// OK: (transfers posted, per-item error codes).
-type CallResult = Result<(u64, Vec<Code>), Status>;
+/// OK: (transfers posted, per-item error buckets); or the call's error
+/// bucket (a gRPC code name, `http-<status>:<code>`, `client:<what>`).
+type CallResult = Result<(u64, Vec<String>), String>;
+
+/// Two distinct accounts of `accounts`, and an amount.
+fn pick_pair(accounts: &[usize]) -> (usize, usize, i64) {
+    let from = accounts.choose(&mut rand::rng()).copied().unwrap_or(0);
+    pick_pair_from(accounts, from)
+}
+
+/// A destination of `accounts` other than `from`, and an amount.
+fn pick_pair_from(accounts: &[usize], from: usize) -> (usize, usize, i64) {
+    let mut rng = rand::rng();
+    let mut to = from;
+    while to == from && accounts.len() > 1 {
+        to = accounts.choose(&mut rng).copied().unwrap_or(0);
+    }
+    (from, to, rng.random_range(1..=AMOUNT_MAX_MINOR))
+}
+
+fn grpc_error(status: &tonic::Status) -> String {
+    code_name(status.code()).to_owned()
+}
 
 impl Worker {
-    /// Two distinct accounts of this task's set, and an amount.
-    fn pick_pair(&self) -> (usize, usize, i64) {
-        let from = self.accounts.choose(&mut rand::rng()).copied().unwrap_or(0);
-        self.pick_pair_from(from)
-    }
-
-    /// A destination other than `from` and an amount.
-    fn pick_pair_from(&self, from: usize) -> (usize, usize, i64) {
-        let mut rng = rand::rng();
-        let mut to = from;
-        while to == from && self.accounts.len() > 1 {
-            to = self.accounts.choose(&mut rng).copied().unwrap_or(0);
-        }
-        (from, to, rng.random_range(1..=AMOUNT_MAX_MINOR))
-    }
-
     async fn call(&mut self) -> CallResult {
         let accounts = &self.bank.accounts;
-        match self.kind {
+        let client = match &mut self.client {
+            Client::Grpc(client) => client,
+            Client::Rest(rest) => {
+                return match self.kind.base() {
+                    Kind::Transfer => {
+                        let (from, to, amount) = pick_pair(&self.accounts);
+                        let answer = rest
+                            .create_transfer(
+                                &accounts[from].account_id,
+                                &accounts[to].account_id,
+                                amount,
+                                &accounts[from].authorization_header,
+                                CALL_TIMEOUT,
+                            )
+                            .await?;
+                        Ok(match answer {
+                            Ok(()) => (1, Vec::new()),
+                            Err(status) => (0, vec![status]),
+                        })
+                    }
+                    _ => {
+                        let (of, _, _) = pick_pair(&self.accounts);
+                        rest.get_balance(
+                            &accounts[of].account_id,
+                            &accounts[of].authorization_header,
+                            CALL_TIMEOUT,
+                        )
+                        .await
+                        .map(|()| (0, Vec::new()))
+                    }
+                };
+            }
+        };
+        match self.kind.base() {
             Kind::Transfer => {
-                let (from, to, amount) = self.pick_pair();
+                let (from, to, amount) = pick_pair(&self.accounts);
                 let request = authorized(
                     transfer::CreateTransferRequest {
                         request_id: request_id(),
@@ -164,10 +347,14 @@ impl Worker {
                     &accounts[from].authorization,
                     CALL_TIMEOUT,
                 );
-                self.client.create_transfer(request).await.map(|_| (1, Vec::new()))
+                client
+                    .create_transfer(request)
+                    .await
+                    .map(|_| (1, Vec::new()))
+                    .map_err(|s| grpc_error(&s))
             }
             Kind::Deposit => {
-                let (to, _, amount) = self.pick_pair();
+                let (to, _, amount) = pick_pair(&self.accounts);
                 let request = authorized(
                     transfer::DepositRequest {
                         request_id: request_id(),
@@ -178,13 +365,17 @@ impl Worker {
                     &accounts[to].authorization,
                     CALL_TIMEOUT,
                 );
-                self.client.deposit(request).await.map(|_| (1, Vec::new()))
+                client
+                    .deposit(request)
+                    .await
+                    .map(|_| (1, Vec::new()))
+                    .map_err(|s| grpc_error(&s))
             }
             Kind::Batch => {
-                let (from, _, _) = self.pick_pair();
+                let (from, _, _) = pick_pair(&self.accounts);
                 let items = (0..self.batch_size)
                     .map(|_| {
-                        let (_, to, amount) = self.pick_pair_from(from);
+                        let (_, to, amount) = pick_pair_from(&self.accounts, from);
                         transfer::TransferItem {
                             request_id: request_id(),
                             from_account_id: accounts[from].account_id.clone(),
@@ -203,17 +394,21 @@ impl Worker {
                     &accounts[from].authorization,
                     CALL_TIMEOUT,
                 );
-                let response = self.client.create_transfers(request).await?.into_inner();
+                let response = client
+                    .create_transfers(request)
+                    .await
+                    .map_err(|s| grpc_error(&s))?
+                    .into_inner();
                 let item_errors = response
                     .results
                     .iter()
                     .filter_map(|r| r.error.as_ref())
-                    .map(|e| Code::from_i32(e.code))
+                    .map(|e| format!("item:{}", code_name(Code::from_i32(e.code))))
                     .collect();
                 Ok((u64::try_from(response.posted_count).unwrap_or(0), item_errors))
             }
-            Kind::Balance => {
-                let (of, _, _) = self.pick_pair();
+            _ => {
+                let (of, _, _) = pick_pair(&self.accounts);
                 let request = authorized(
                     transfer::GetBalanceRequest {
                         account_id: accounts[of].account_id.clone(),
@@ -221,7 +416,11 @@ impl Worker {
                     &accounts[of].authorization,
                     CALL_TIMEOUT,
                 );
-                self.client.get_balance(request).await.map(|_| (0, Vec::new()))
+                client
+                    .get_balance(request)
+                    .await
+                    .map(|_| (0, Vec::new()))
+                    .map_err(|s| grpc_error(&s))
             }
         }
     }
@@ -238,13 +437,13 @@ impl Worker {
                 Ok((posted, item_errors)) => {
                     stats.ok_calls += 1;
                     stats.posted += posted;
-                    for code in item_errors {
-                        *stats.errors.entry(format!("item:{}", code_name(code))).or_default() += 1;
+                    for bucket in item_errors {
+                        *stats.errors.entry(bucket).or_default() += 1;
                     }
                 }
-                Err(status) => {
+                Err(bucket) => {
                     stats.failed_calls += 1;
-                    *stats.errors.entry(code_name(status.code()).to_owned()).or_default() += 1;
+                    *stats.errors.entry(bucket).or_default() += 1;
                 }
             }
         }
@@ -277,7 +476,7 @@ struct Phase {
 async fn phase(
     kind: Kind,
     bank: &Arc<Bank>,
-    channels: &[Channel],
+    connections: &Connections,
     plan: &Plan,
     duration: Duration,
     max_calls: u64,
@@ -293,7 +492,7 @@ async fn phase(
     for (task, accounts) in partitions.into_iter().enumerate() {
         let worker = Worker {
             kind,
-            client: TransferServiceClient::new(channels[task / plan.tasks_per_channel.max(1)].clone()),
+            client: connections.client(task, plan),
             bank: bank.clone(),
             accounts,
             batch_size: plan.batch_size,
@@ -302,14 +501,7 @@ async fn phase(
     }
     let mut merged = TaskStats::default();
     while let Some(joined) = tasks.join_next().await {
-        let stats = joined.context("load task panicked")?;
-        merged.latencies_micros.extend(stats.latencies_micros);
-        merged.ok_calls += stats.ok_calls;
-        merged.failed_calls += stats.failed_calls;
-        merged.posted += stats.posted;
-        for (code, n) in stats.errors {
-            *merged.errors.entry(code).or_default() += n;
-        }
+        merged.merge(joined.context("load task panicked")?);
     }
     Ok(Phase {
         stats: merged,
@@ -317,41 +509,140 @@ async fn phase(
     })
 }
 
-/// Runs scenario `kind`: a warm-up, a wait for a quiet machine, then the
-/// measured interval, metered. `db_tag` names our databases (their prefix).
-pub async fn run(kind: Kind, bank: &Arc<Bank>, plan: &Plan, db_tag: &str) -> anyhow::Result<ScenarioResult> {
+/// The order in which a group of `n` scenarios is measured: each once when
+/// alone, else twice (half the duration each) as 0 1 .. n-1 n-1 .. 1 0, so
+/// every scenario's mean position in the run is the same.
+fn slice_order(n: usize) -> Vec<usize> {
+    if n <= 1 {
+        (0..n).collect()
+    } else {
+        (0..n).chain((0..n).rev()).collect()
+    }
+}
+
+/// The measured slices of one scenario, summed.
+#[derive(Default)]
+struct Measured {
+    stats: TaskStats,
+    elapsed: Duration,
+    cpu: Usage,
+    busy_before: f64,
+    new_connections: Option<u64>,
+}
+
+/// Measures `kinds` (with their `connections`) in [`slice_order`], each
+/// slice `slice` long after a wait for an idle mesh and a quiet machine and
+/// one unmeasured call per task (a REST pool reopens what the gateway closed
+/// while it sat idle), metered.
+async fn measure(
+    kinds: &[Kind],
+    connections: &[Connections],
+    bank: &Arc<Bank>,
+    plan: &Plan,
+    slice: Duration,
+    slice_calls: u64,
+    db_tag: &str,
+) -> anyhow::Result<Vec<Measured>> {
+    let mut measured: Vec<Measured> = kinds.iter().map(|_| Measured::default()).collect();
+    for index in slice_order(kinds.len()) {
+        let kind = kinds[index];
+        let settled = settle(db_tag).await;
+        if settled > SETTLED_CORES_MAX {
+            eprintln!(
+                "bank-load:   the mesh still used {settled:.2} cores after {SETTLE_WAIT_MAX:?}; measuring anyway"
+            );
+        }
+        let busy_before = wait_for_quiet(plan.quiet_wait, QUIET_BUSY_CORES_MAX).await;
+        if kinds.len() > 1 {
+            eprintln!(
+                "bank-load:   {} at concurrency {} for {:.1} s",
+                kind.name(),
+                plan.concurrency,
+                slice.as_secs_f64()
+            );
+        }
+        let tasks = u64::try_from(plan.concurrency).unwrap_or(u64::MAX);
+        phase(kind, bank, &connections[index], plan, PRIME_TIMEOUT, tasks).await?;
+        let opened_before = connections[index].opened();
+        let meter = Meter::start(vec![db_tag.to_owned()]);
+        let done = phase(kind, bank, &connections[index], plan, slice, slice_calls).await?;
+        let cpu = meter.finish();
+        let sum = &mut measured[index];
+        sum.stats.merge(done.stats);
+        sum.elapsed += done.elapsed;
+        sum.cpu.add(&cpu);
+        sum.busy_before = sum.busy_before.max(busy_before);
+        if let (Some(before), Some(after)) = (opened_before, connections[index].opened()) {
+            *sum.new_connections.get_or_insert(0) += after.saturating_sub(before);
+        }
+    }
+    Ok(measured)
+}
+
+/// Runs the group `kinds` (the same RPC by different routes, or one
+/// scenario): connects, warms each up, then measures them in
+/// [`slice_order`] at the plan's concurrency, and, for a group, once more
+/// at `light_concurrency` for latency without queueing. `db_tag` names our
+/// databases (their prefix). One result per kind, in the order of `kinds`.
+pub async fn run(kinds: &[Kind], bank: &Arc<Bank>, plan: &Plan, db_tag: &str) -> anyhow::Result<Vec<ScenarioResult>> {
     if bank.accounts.len() < 2 {
         anyhow::bail!("at least two accounts are needed");
     }
-    let channel_count = plan.concurrency.div_ceil(plan.tasks_per_channel.max(1));
-    let mut channels = Vec::with_capacity(channel_count);
-    for _ in 0..channel_count {
-        channels.push(connect(&bank.tls, &bank.transfer_url).await?);
+    let mut connections = Vec::with_capacity(kinds.len());
+    for &kind in kinds {
+        connections.push(Connections::open(kind, bank, plan).await?);
     }
     if !plan.warmup.is_zero() {
-        phase(kind, bank, &channels, plan, plan.warmup, (plan.max_calls / 10).max(1)).await?;
+        for (&kind, connections) in kinds.iter().zip(&connections) {
+            phase(kind, bank, connections, plan, plan.warmup, (plan.max_calls / 10).max(1)).await?;
+        }
     }
-    let settled = settle(db_tag).await;
-    if settled > SETTLED_CORES_MAX {
-        eprintln!("bank-load:   the mesh still used {settled:.2} cores after {SETTLE_WAIT_MAX:?}; measuring anyway");
-    }
-    let busy_before = wait_for_quiet(plan.quiet_wait, QUIET_BUSY_CORES_MAX).await;
-    let meter = Meter::start(vec![db_tag.to_owned()]);
-    let mut measured = phase(kind, bank, &channels, plan, plan.duration, plan.max_calls).await?;
-    let cpu = meter.finish();
-    Ok(ScenarioResult {
-        name: kind.name(),
-        concurrency: plan.concurrency,
-        channels: channel_count,
-        ok_calls: measured.stats.ok_calls,
-        failed_calls: measured.stats.failed_calls,
-        posted: measured.stats.posted,
-        elapsed: measured.elapsed,
-        latency: Latency::of(&mut measured.stats.latencies_micros),
-        errors: measured.stats.errors,
-        cpu,
-        busy_before,
-    })
+    let halves: u32 = if kinds.len() > 1 { 2 } else { 1 };
+    let slice = plan.duration / halves;
+    let slice_calls = (plan.max_calls / u64::from(halves)).max(1);
+    let loaded = measure(kinds, &connections, bank, plan, slice, slice_calls, db_tag).await?;
+    let light_plan = Plan {
+        concurrency: plan.light_concurrency,
+        ..*plan
+    };
+    let mut light = if kinds.len() > 1 && light_plan.concurrency > 0 {
+        measure(kinds, &connections, bank, &light_plan, slice, slice_calls, db_tag)
+            .await?
+            .into_iter()
+            .map(|mut sum| {
+                Some(LightLoad {
+                    concurrency: light_plan.concurrency,
+                    ok_calls: sum.stats.ok_calls,
+                    failed_calls: sum.stats.failed_calls,
+                    latency: Latency::of(&mut sum.stats.latencies_micros),
+                })
+            })
+            .collect()
+    } else {
+        vec![None; kinds.len()]
+    };
+    Ok(kinds
+        .iter()
+        .zip(connections)
+        .zip(loaded)
+        .zip(light.drain(..))
+        .map(|(((&kind, connections), mut sum), light)| ScenarioResult {
+            name: kind.name(),
+            concurrency: plan.concurrency,
+            channels: connections.count(),
+            ok_calls: sum.stats.ok_calls,
+            failed_calls: sum.stats.failed_calls,
+            posted: sum.stats.posted,
+            elapsed: sum.elapsed,
+            latency: Latency::of(&mut sum.stats.latencies_micros),
+            errors: sum.stats.errors,
+            cpu: sum.cpu,
+            busy_before: sum.busy_before,
+            slices: if halves > 1 { 2 } else { 1 },
+            new_connections: sum.new_connections,
+            light,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -368,5 +659,24 @@ mod tests {
         assert_eq!(seen, (0..16).collect::<Vec<_>>());
         let shared = batch_partitions(6, 4);
         assert!(shared.iter().all(|p| p.len() == 6));
+    }
+
+    #[test]
+    fn groups_are_measured_symmetrically() {
+        assert_eq!(slice_order(1), vec![0]);
+        assert_eq!(slice_order(2), vec![0, 1, 1, 0]);
+        assert_eq!(slice_order(3), vec![0, 1, 2, 2, 1, 0]);
+    }
+
+    #[test]
+    fn gateway_scenarios_make_the_direct_calls() {
+        for kind in [Kind::RestBalance, Kind::GwGrpcBalance] {
+            assert_eq!((kind.base(), kind.rpc()), (Kind::Balance, "GetBalance"));
+        }
+        for kind in [Kind::RestTransfer, Kind::GwGrpcTransfer] {
+            assert_eq!((kind.base(), kind.rpc()), (Kind::Transfer, "CreateTransfer"));
+        }
+        assert_eq!(Kind::RestTransfer.route(), Route::GatewayRest);
+        assert_eq!(Kind::Transfer.route(), Route::Direct);
     }
 }

@@ -1,5 +1,5 @@
-//! What one scenario measured: counts, latencies, errors by gRPC code and
-//! the CPU it cost.
+//! What one scenario measured: counts, latencies, errors by gRPC code (or
+//! HTTP status) and the CPU it cost.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -65,11 +65,12 @@ impl Latency {
 /// The measured part of one scenario.
 #[derive(Debug, Clone, Default)]
 pub struct ScenarioResult {
-    /// `transfer`, `deposit`, `batch`, `balance`.
+    /// `transfer`, `deposit`, `batch`, `balance`, `rest-balance`, ...
     pub name: &'static str,
     /// Concurrent tasks.
     pub concurrency: usize,
-    /// HTTP/2 connections they shared.
+    /// HTTP/2 connections they shared (REST: HTTP/1.1 connections the
+    /// pool opened).
     pub channels: usize,
     /// Calls that returned OK.
     pub ok_calls: u64,
@@ -81,12 +82,37 @@ pub struct ScenarioResult {
     pub elapsed: Duration,
     /// Call latencies.
     pub latency: Latency,
-    /// Errors by gRPC code: whole calls, and `item:<CODE>` for batch items.
+    /// Errors by gRPC code: whole calls, and `item:<CODE>` for batch items;
+    /// REST calls by `http-<status>:<CODE>` (the google.rpc.Status body),
+    /// `client:<what>` for transport failures, `status:<TransferStatus>`
+    /// for a transfer answered 200 but not posted.
     pub errors: BTreeMap<String, u64>,
     /// CPU used in the interval.
     pub cpu: Usage,
-    /// Busy cores of the machine in the second before measuring.
+    /// Busy cores of the machine in the second before measuring (the
+    /// highest, when measured in slices).
     pub busy_before: f64,
+    /// Measured intervals it was split into (2 when compared in a group).
+    pub slices: usize,
+    /// TCP connections a REST client's pool opened while measured (none
+    /// when it kept them alive); `None` for gRPC channels.
+    pub new_connections: Option<u64>,
+    /// The same calls at light load (groups only).
+    pub light: Option<LightLoad>,
+}
+
+/// Latency of a scenario's calls at light load: no queueing in the mesh or
+/// on the CPU, so a difference between routes is the route's own cost.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LightLoad {
+    /// Concurrent tasks.
+    pub concurrency: usize,
+    /// Calls that succeeded.
+    pub ok_calls: u64,
+    /// Calls that failed.
+    pub failed_calls: u64,
+    /// Their latencies.
+    pub latency: Latency,
 }
 
 impl ScenarioResult {
