@@ -125,12 +125,19 @@ impl FraudRules {
     pub fn high_velocity(&self, recent_transfers: i64) -> Option<Raised> {
         (recent_transfers > self.velocity_max_transfers).then(|| Raised {
             rule: Rule::HighVelocity,
+            // The store counts at most `velocity_count_cap()` transfers.
             detail: format!(
-                "{recent_transfers} transfers in {} (limit {})",
+                "at least {recent_transfers} transfers in {} (limit {})",
                 duration_text(self.velocity_window_secs),
                 self.velocity_max_transfers
             ),
         })
+    }
+
+    /// How many recent transfers the store needs to count at most for
+    /// [`FraudRules::high_velocity`]: one past the limit.
+    pub fn velocity_count_cap(&self) -> i64 {
+        self.velocity_max_transfers.saturating_add(1)
     }
 
     /// RULE_NEW_ACCOUNT_LARGE_TRANSFER, for a transfer posted at
@@ -190,7 +197,7 @@ mod tests {
         assert!(rules.high_velocity(5).is_none());
         assert_eq!(
             rules.high_velocity(6).map(|r| r.detail),
-            Some("6 transfers in 10 minutes (limit 5)".to_owned())
+            Some("at least 6 transfers in 10 minutes (limit 5)".to_owned())
         );
     }
 

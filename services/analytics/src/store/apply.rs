@@ -246,13 +246,17 @@ async fn apply_posted(
     if let Some(raised) = rules.large_amount(transfer) {
         raise(conn, transfer, posted_at, raised).await?;
     }
+    // Counted up to one past the limit: the rule only asks whether the
+    // limit is exceeded, and an uncapped count read the account's whole
+    // window for every transfer (quadratic in a busy account's rate).
     let recent: Count = diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM analytics.transfers \
-         WHERE debit_account_id = $1 AND posted_at > $2 AND posted_at <= $3",
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM analytics.transfers \
+         WHERE debit_account_id = $1 AND posted_at > $2 AND posted_at <= $3 LIMIT $4) AS recent",
     )
     .bind::<SqlUuid, _>(transfer.debit_account_id)
     .bind::<Timestamptz, _>(posted_at - rules.velocity_window())
     .bind::<Timestamptz, _>(posted_at)
+    .bind::<BigInt, _>(rules.velocity_count_cap())
     .get_result(conn)
     .await?;
     if let Some(raised) = rules.high_velocity(recent.n) {

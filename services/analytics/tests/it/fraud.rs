@@ -104,7 +104,10 @@ async fn more_than_n_transfers_from_one_account_within_the_window_are_flagged() 
     assert_eq!(flagged, expected);
     assert!(flags.iter().all(|f| f.rule == pb::FraudRule::HighVelocity as i32));
     let fourth = flags.iter().find(|f| f.transfer_id == transfer_id(&burst[3])).unwrap();
-    assert_eq!(fourth.detail, "4 transfers in 10 minutes (limit 3)");
+    assert_eq!(fourth.detail, "at least 4 transfers in 10 minutes (limit 3)");
+    // The count stops one past the limit: the fifth is flagged the same way.
+    let fifth = flags.iter().find(|f| f.transfer_id == transfer_id(&burst[4])).unwrap();
+    assert_eq!(fifth.detail, "at least 4 transfers in 10 minutes (limit 3)");
 }
 
 #[tokio::test]
