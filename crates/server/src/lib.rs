@@ -7,6 +7,7 @@
 
 mod admin;
 mod errors;
+pub mod fingerprint;
 mod mesh;
 pub mod metrics;
 mod request_id;
@@ -17,6 +18,7 @@ pub use errors::{
     ERROR_DOMAIN, FieldViolations, Reason, already_exists, failed_precondition, internal, not_found, permission_denied,
     resource_exhausted, unauthenticated, unavailable,
 };
+pub use fingerprint::Fingerprint;
 pub use mesh::{BackgroundTask, REDIS_TIMEOUT_MS, ServiceDeps, redis_manager, remote_verifier, shutdown_signal};
 pub use request_id::{REQUEST_ID_HEADER, request_id};
 pub use server::{

@@ -1,10 +1,9 @@
-//! Request fingerprints for idempotency records. Each field of a request is
-//! reduced to a keyed MAC (so a stored fingerprint of a card purchase
-//! cannot be brute-forced back into a card number or CVV), kept in the
-//! request's field order so a mismatch can name the first field that
-//! differs.
+//! Request fingerprints for idempotency records (the shared
+//! [`bank_server::Fingerprint`]). Each field of a request is reduced to a
+//! keyed MAC, so a stored fingerprint of a card purchase cannot be
+//! brute-forced back into a card number or CVV.
 
-use std::fmt::Write as _;
+pub use bank_server::Fingerprint;
 
 use crate::vault::CardVault;
 
@@ -30,56 +29,15 @@ impl Rpc {
     }
 }
 
-/// The fingerprint of one request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fingerprint {
-    fields: Vec<(&'static str, String)>,
+/// Adding fields to a [`Fingerprint`] as MACs under the card vault's key.
+pub trait MacField {
+    /// Adds `field` with the MAC of `value` (in request field order).
+    fn field(self, vault: &CardVault, field: &'static str, value: impl AsRef<[u8]>) -> Self;
 }
 
-impl Fingerprint {
-    /// An empty fingerprint.
-    pub fn new() -> Self {
-        Self { fields: Vec::new() }
-    }
-
-    /// Adds `field` with `value` (in request field order).
-    pub fn field(mut self, vault: &CardVault, field: &'static str, value: impl AsRef<[u8]>) -> Self {
-        let mac = vault.fingerprint_mac(field, value.as_ref());
-        let mut hex = String::with_capacity(32);
-        // Half the MAC is plenty to tell requests apart.
-        for byte in &mac[..16] {
-            let _ = write!(hex, "{byte:02x}");
-        }
-        self.fields.push((field, hex));
-        self
-    }
-
-    /// The stored form: `field:hex` lines.
-    pub fn encode(&self) -> String {
-        self.fields
-            .iter()
-            .map(|(field, hex)| format!("{field}:{hex}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// The first field in which `stored` differs from this request, or
-    /// `None` when they are the same request.
-    pub fn first_mismatch(&self, stored: &str) -> Option<String> {
-        let mut theirs = stored.lines().map(|line| line.split_once(':').unwrap_or((line, "")));
-        for (field, hex) in &self.fields {
-            match theirs.next() {
-                Some((name, value)) if name == *field && value == hex => {}
-                _ => return Some((*field).to_owned()),
-            }
-        }
-        theirs.next().map(|(name, _)| name.to_owned())
-    }
-}
-
-impl Default for Fingerprint {
-    fn default() -> Self {
-        Self::new()
+impl MacField for Fingerprint {
+    fn field(self, vault: &CardVault, field: &'static str, value: impl AsRef<[u8]>) -> Self {
+        self.digest(field, &vault.fingerprint_mac(field, value.as_ref()))
     }
 }
 

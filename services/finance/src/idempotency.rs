@@ -1,10 +1,9 @@
-//! Request fingerprints for idempotency records. Each field of a request is
-//! reduced to a short SHA-256 (no request of this service carries a secret,
-//! but the records need not keep free text either), kept in the request's
-//! field order so a mismatch can name the first field that differs.
+//! Request fingerprints for idempotency records (the shared
+//! [`bank_server::Fingerprint`]). Each field of a request is reduced to a
+//! short SHA-256: no request of this service carries a secret, but the
+//! records need not keep free text either.
 
-use std::fmt::Write as _;
-
+pub use bank_server::Fingerprint;
 use sha2::{Digest, Sha256};
 
 /// The RPCs that keep idempotency records (the `rpc` column).
@@ -32,53 +31,19 @@ impl Rpc {
     }
 }
 
-/// The fingerprint of one request.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Fingerprint {
-    fields: Vec<(&'static str, String)>,
+/// Adding fields to a [`Fingerprint`] as SHA-256 digests.
+pub trait HashField {
+    /// Adds `field` with the hash of `value` (in request field order).
+    fn field(self, field: &'static str, value: impl AsRef<[u8]>) -> Self;
 }
 
-impl Fingerprint {
-    /// An empty fingerprint.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds `field` with `value` (in request field order).
-    pub fn field(mut self, field: &'static str, value: impl AsRef<[u8]>) -> Self {
+impl HashField for Fingerprint {
+    fn field(self, field: &'static str, value: impl AsRef<[u8]>) -> Self {
         let mut hasher = Sha256::new();
         hasher.update(field.as_bytes());
         hasher.update([0]);
         hasher.update(value.as_ref());
-        let digest = hasher.finalize();
-        let mut hex = String::with_capacity(32);
-        for byte in &digest[..16] {
-            let _ = write!(hex, "{byte:02x}");
-        }
-        self.fields.push((field, hex));
-        self
-    }
-
-    /// The stored form: `field:hex` lines.
-    pub fn encode(&self) -> String {
-        self.fields
-            .iter()
-            .map(|(field, hex)| format!("{field}:{hex}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// The first field in which `stored` differs from this request, or
-    /// `None` when they are the same request.
-    pub fn first_mismatch(&self, stored: &str) -> Option<String> {
-        let mut theirs = stored.lines().map(|line| line.split_once(':').unwrap_or((line, "")));
-        for (field, hex) in &self.fields {
-            match theirs.next() {
-                Some((name, value)) if name == *field && value == hex => {}
-                _ => return Some((*field).to_owned()),
-            }
-        }
-        theirs.next().map(|(name, _)| name.to_owned())
+        self.digest(field, &hasher.finalize())
     }
 }
 

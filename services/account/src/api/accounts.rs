@@ -20,7 +20,7 @@ use crate::domain::{
     STATUS_REASON_MAX_CHARS, bounded_text, name_hint,
 };
 use crate::errors;
-use crate::idempotency::{Fingerprint, Rpc};
+use crate::idempotency::{Fingerprint, MacField as _, Rpc};
 use crate::ledger::{reason_of, relay};
 use crate::lookup_limit::LookupRefused;
 use crate::store::{AccountFilter, IdempotencyKey, Mirror, OpenError, StatusChange, StatusChangeError};

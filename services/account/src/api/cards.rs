@@ -12,7 +12,7 @@ use super::paging::{LIST_CARDS_PAGE_SIZE_DEFAULT, LIST_CARDS_PAGE_SIZE_MAX, Page
 use super::{AppState, card_to_proto, is_admin, parse_uuid, parsed, store_error};
 use crate::domain::{CardholderName, RequestId};
 use crate::errors;
-use crate::idempotency::{Fingerprint, Rpc};
+use crate::idempotency::{Fingerprint, MacField as _, Rpc};
 use crate::store::{CardRequest, IdempotencyKey, IssueError};
 
 impl AppState {

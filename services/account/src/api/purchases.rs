@@ -25,7 +25,7 @@ use crate::domain::{
     Amount, Cvv, Expiry, MERCHANT_NAME_MAX_CHARS, Pan, RequestId, bounded_text, merchant_category_code,
 };
 use crate::errors;
-use crate::idempotency::{Fingerprint, Rpc};
+use crate::idempotency::{Fingerprint, MacField as _, Rpc};
 use crate::ledger::{Purchase, relay};
 use crate::store::{
     AccountRow, CARD_ACTIVE, CARD_BLOCKED, CardRow, IdempotencyKey, IdempotencyRow, Outcome, STATE_CLAIMED,

@@ -16,7 +16,7 @@ use crate::domain::{
     WITHDRAW_NOTE_MAX_CHARS, bounded_text, product_type,
 };
 use crate::errors;
-use crate::idempotency::{Fingerprint, Rpc};
+use crate::idempotency::{Fingerprint, HashField as _, Rpc};
 use crate::rows::{ApplicationRow, ApplicationView, InstallmentRow, date, from_timestamp, money, now};
 use crate::schedule;
 use crate::store::{

@@ -27,7 +27,7 @@ use super::applications::change_error;
 use super::{AppState, SETTLE_ROUNDS_MAX, aborted, parse_uuid, parsed, store_error};
 use crate::domain::{Action, DECISION_REASON_MAX_CHARS, RequestId, bounded_text};
 use crate::errors;
-use crate::idempotency::{Fingerprint, Rpc};
+use crate::idempotency::{Fingerprint, HashField as _, Rpc};
 use crate::peers::{self, Disbursement};
 use crate::rows::{ApplicationRow, from_timestamp, now};
 use crate::store::{ApprovalStart, Change, Changed, IdempotencyKey, Outcome};

@@ -15,7 +15,7 @@ use super::paging::{LIST_LOANS_PAGE_SIZE_MAX, Page};
 use super::{AppState, SETTLE_ROUNDS_MAX, aborted, is_admin, parse_uuid, parsed, store_error};
 use crate::domain::{Amount, RequestId, loan_status};
 use crate::errors;
-use crate::idempotency::{Fingerprint, Rpc};
+use crate::idempotency::{Fingerprint, HashField as _, Rpc};
 use crate::peers::{self, RepaymentLegs};
 use crate::rows::{IdempotencyRow, LoanView, REPAYMENT_PENDING, RepaymentRow};
 use crate::store::{Cursor, IdempotencyKey, RepayError, RepayRequest, RepayStart};

@@ -15,7 +15,7 @@ use crate::domain::{
     TERM_MAX_MONTHS, bounded_text, product_type,
 };
 use crate::errors;
-use crate::idempotency::{Fingerprint, Rpc};
+use crate::idempotency::{Fingerprint, HashField as _, Rpc};
 use crate::rows::{OptionRow, now};
 use crate::store::{Created, IdempotencyKey, OptionCursor, OptionFilter};
 
