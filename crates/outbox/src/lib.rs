@@ -104,8 +104,11 @@ impl Outbox {
     }
 
     /// Appends `events` on `conn`, which must be inside the transaction of
-    /// the change they describe. One statement for any number of events.
-    pub async fn append(&self, conn: &mut AsyncPgConnection, events: &[Event]) -> diesel::QueryResult<()> {
+    /// the change they describe. One statement for any number of events,
+    /// prepared once per connection and shape (one row, or arrays); it
+    /// takes a shared reference so that it can be pipelined with the
+    /// change's other statements.
+    pub async fn append(&self, conn: &AsyncPgConnection, events: &[Event]) -> diesel::QueryResult<()> {
         if events.is_empty() {
             return Ok(());
         }
@@ -122,15 +125,13 @@ impl Outbox {
             })
             .collect();
         let payloads: Vec<Vec<u8>> = events.iter().map(prost::Message::encode_to_vec).collect();
-        diesel::sql_query(format!(
-            "INSERT INTO {} (event_id, event_type, payload) \
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])",
-            self.table
-        ))
-        .bind::<Array<SqlUuid>, _>(ids)
-        .bind::<Array<Text>, _>(types)
-        .bind::<Array<Binary>, _>(payloads)
-        .execute(conn)
+        Append {
+            table: self.table,
+            ids,
+            types,
+            payloads,
+        }
+        .execute(&mut &*conn)
         .await?;
         Ok(())
     }
@@ -417,4 +418,52 @@ async fn heal_lost_stream(
         );
     }
     Ok(())
+}
+
+/// `INSERT INTO <table> ...` of [`Outbox::append`]. Unlike `sql_query`,
+/// which diesel never caches, this statement is prepared once per
+/// connection: its text depends only on the table and on whether it
+/// carries one row or arrays.
+struct Append {
+    table: &'static str,
+    ids: Vec<uuid::Uuid>,
+    types: Vec<String>,
+    payloads: Vec<Vec<u8>>,
+}
+
+impl diesel::query_builder::QueryId for Append {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for Append {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql("INSERT INTO ");
+        out.push_sql(self.table);
+        out.push_sql(" (event_id, event_type, payload) ");
+        match (self.ids.as_slice(), self.types.as_slice(), self.payloads.as_slice()) {
+            ([id], [kind], [payload]) => {
+                out.push_sql("VALUES (");
+                out.push_bind_param::<SqlUuid, _>(id)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Text, _>(kind)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Binary, _>(payload)?;
+                out.push_sql(")");
+            }
+            _ => {
+                out.push_sql("SELECT * FROM unnest(");
+                out.push_bind_param::<Array<SqlUuid>, _>(&self.ids)?;
+                out.push_sql("::uuid[], ");
+                out.push_bind_param::<Array<Text>, _>(&self.types)?;
+                out.push_sql("::text[], ");
+                out.push_bind_param::<Array<Binary>, _>(&self.payloads)?;
+                out.push_sql("::bytea[])");
+            }
+        }
+        Ok(())
+    }
 }

@@ -135,10 +135,7 @@ async fn an_event_committed_after_a_higher_sequence_was_published_is_not_lost() 
     let slow_event = registered(1);
     let mut slow = AsyncPgConnection::establish(db.url()).await.unwrap();
     slow.batch_execute("BEGIN").await.unwrap();
-    OUTBOX
-        .append(&mut slow, std::slice::from_ref(&slow_event))
-        .await
-        .unwrap();
+    OUTBOX.append(&slow, std::slice::from_ref(&slow_event)).await.unwrap();
     // A later sequence commits first and is published.
     append(&pool, &[registered(2)], true).await;
     assert_eq!(published(&mut redis, &key, 1).await.len(), 1);

@@ -13,7 +13,8 @@ use bank_db::{Pool, PooledConnection, is_unique_violation};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Int2, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures::future::{join, join_all, join3};
 use tracing::Instrument as _;
 use uuid::Uuid;
 
@@ -141,7 +142,50 @@ struct NewRow {
     debit_balance_after: Option<i64>,
     credit_sequence: Option<i64>,
     credit_balance_after: Option<i64>,
+    created_at: DateTime<Utc>,
     expire_at: Option<DateTime<Utc>>,
+}
+
+impl NewRow {
+    /// The row as stored: every column is set here (the creation time in
+    /// whole microseconds, as PostgreSQL keeps it), so the insert needs no
+    /// RETURNING and its events can be built before it runs.
+    fn stored(&self) -> TransferRow {
+        TransferRow {
+            id: self.id,
+            initiator: self.initiator.clone(),
+            operation: self.operation,
+            request_id: self.request_id.clone(),
+            leg: self.leg,
+            type_: self.type_,
+            kind: self.kind,
+            status: self.status,
+            debit_account_id: self.debit_account_id,
+            credit_account_id: self.credit_account_id,
+            amount: self.amount,
+            currency: self.currency.clone(),
+            description: self.description.clone(),
+            reference: self.reference.clone(),
+            pending_transfer_id: self.pending_transfer_id,
+            resolving_transfer_id: None,
+            decline_reason: self.decline_reason,
+            initiator_user_id: self.initiator_user_id,
+            initiator_service: self.initiator_service.clone(),
+            debit_sequence: self.debit_sequence,
+            debit_balance_after: self.debit_balance_after,
+            credit_sequence: self.credit_sequence,
+            credit_balance_after: self.credit_balance_after,
+            created_at: self.created_at,
+            expire_at: self.expire_at,
+            resolved_at: None,
+        }
+    }
+}
+
+/// Now, in the precision PostgreSQL stores.
+fn now_micros() -> DateTime<Utc> {
+    use chrono::SubsecRound as _;
+    Utc::now().trunc_subsecs(6)
 }
 
 /// A ledger account row.
@@ -298,7 +342,7 @@ impl std::fmt::Debug for Store {
     }
 }
 
-async fn lock_accounts(conn: &mut PooledConnection, ids: &[Uuid]) -> Result<Vec<AccountRow>, diesel::result::Error> {
+async fn lock_accounts(conn: &AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<AccountRow>, diesel::result::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -313,7 +357,7 @@ async fn lock_accounts(conn: &mut PooledConnection, ids: &[Uuid]) -> Result<Vec<
         .order(ledger_accounts::id)
         .select(AccountRow::as_select())
         .for_update()
-        .load(conn)
+        .load(&mut &*conn)
         .await
 }
 
@@ -322,7 +366,7 @@ async fn lock_accounts(conn: &mut PooledConnection, ids: &[Uuid]) -> Result<Vec<
 /// filter over the initiator's whole history (measured), so one key is an
 /// equality and many keys are joined from an array.
 async fn existing_keys(
-    conn: &mut PooledConnection,
+    conn: &AsyncPgConnection,
     initiator: &str,
     operation: Operation,
     items: &[NewTransfer],
@@ -335,7 +379,7 @@ async fn existing_keys(
                 .filter(transfers::operation.eq(operation as i16))
                 .filter(transfers::request_id.eq(&item.request_id))
                 .select(TransferRow::as_select())
-                .load(conn)
+                .load(&mut &*conn)
                 .await
         }
         many => {
@@ -349,17 +393,41 @@ async fn existing_keys(
             .bind::<Text, _>(initiator)
             .bind::<Int2, _>(operation as i16)
             .bind::<Array<Text>, _>(keys)
-            .load(conn)
+            .load(&mut &*conn)
             .await
         }
     }
 }
 
-/// Writes the book's customer columns and system slot deltas.
-async fn write_book(conn: &mut PooledConnection, book: &Book, touched: &HashSet<Uuid>) -> QueryResult<()> {
+/// Customer rows written with one prepared UPDATE each (pipelined); more
+/// go in one `UPDATE ... FROM unnest(...)`, which is parsed and planned
+/// every time but is one statement for a whole batch.
+const ROW_UPDATES_MAX: usize = 4;
+
+/// The first error of `results` (in sending order), preferring a unique
+/// violation: in a pipeline, the statements after a failed one fail only
+/// because the transaction is aborted, and a key race must stay visible.
+fn first_error(results: impl IntoIterator<Item = QueryResult<()>>) -> QueryResult<()> {
+    let mut first = None;
+    for result in results {
+        if let Err(e) = result {
+            if is_unique_violation(&e) {
+                return Err(e);
+            }
+            first.get_or_insert(e);
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
+/// Writes the book's customer columns and system slot deltas. The
+/// statements are sent together (pipelined): they touch disjoint rows, so
+/// their order does not matter, and the transaction pays one round trip.
+async fn write_book(conn: &AsyncPgConnection, book: &Book, touched: &HashSet<Uuid>) -> QueryResult<()> {
     let customers: Vec<&CustomerState> = book.customers().filter(|c| touched.contains(&c.id)).collect();
-    if !customers.is_empty() {
-        diesel::sql_query(
+    let mut writes: Vec<futures::future::BoxFuture<'_, QueryResult<()>>> = Vec::new();
+    if customers.len() > ROW_UPDATES_MAX {
+        let many = diesel::sql_query(
             "UPDATE transfer.ledger_accounts AS a SET debits_posted = v.dp, credits_posted = v.cp, \
              debits_pending = v.dpend, credits_pending = v.cpend, entry_count = v.ec \
              FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) \
@@ -371,23 +439,60 @@ async fn write_book(conn: &mut PooledConnection, book: &Book, touched: &HashSet<
         .bind::<Array<BigInt>, _>(customers.iter().map(|c| c.debits_pending).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(customers.iter().map(|c| c.credits_pending).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(customers.iter().map(|c| c.entry_count).collect::<Vec<_>>())
-        .execute(conn)
-        .await?;
+        .execute(&mut &*conn);
+        writes.push(Box::pin(async move { many.await.map(drop) }));
+    } else {
+        for c in customers {
+            let one = diesel::update(ledger_accounts::table.find(c.id))
+                .set((
+                    ledger_accounts::debits_posted.eq(c.debits_posted),
+                    ledger_accounts::credits_posted.eq(c.credits_posted),
+                    ledger_accounts::debits_pending.eq(c.debits_pending),
+                    ledger_accounts::credits_pending.eq(c.credits_pending),
+                    ledger_accounts::entry_count.eq(c.entry_count),
+                ))
+                .execute(&mut &*conn);
+            writes.push(Box::pin(async move { one.await.map(drop) }));
+        }
     }
     let mut deltas: Vec<(Uuid, i64, i64)> = book.system_deltas().filter(|(_, d, c)| *d != 0 || *c != 0).collect();
     // Fixed order across transactions, so slot locks cannot deadlock.
     deltas.sort_unstable_by_key(|(id, _, _)| *id);
     let slot: i16 = rand::random_range(0..SYSTEM_SLOTS);
-    for (id, debits, credits) in deltas {
-        diesel::update(system_slots::table.find((id, slot)))
-            .set((
-                system_slots::debits_posted.eq(system_slots::debits_posted + debits),
-                system_slots::credits_posted.eq(system_slots::credits_posted + credits),
-            ))
-            .execute(conn)
-            .await?;
+    if !deltas.is_empty() {
+        // One after the other (a statement prepared on first use could
+        // overtake another in a pipeline, and slot locks need the order).
+        writes.push(Box::pin(async move {
+            for (id, debits, credits) in deltas {
+                diesel::update(system_slots::table.find((id, slot)))
+                    .set((
+                        system_slots::debits_posted.eq(system_slots::debits_posted + debits),
+                        system_slots::credits_posted.eq(system_slots::credits_posted + credits),
+                    ))
+                    .execute(&mut &*conn)
+                    .await?;
+            }
+            Ok(())
+        }));
     }
-    Ok(())
+    first_error(join_all(writes).await)
+}
+
+/// Inserts `rows` (one prepared statement for a single row).
+async fn insert_rows(conn: &AsyncPgConnection, rows: &[NewRow]) -> QueryResult<()> {
+    match rows {
+        [] => Ok(()),
+        [row] => diesel::insert_into(transfers::table)
+            .values(row)
+            .execute(&mut &*conn)
+            .await
+            .map(drop),
+        many => diesel::insert_into(transfers::table)
+            .values(many)
+            .execute(&mut &*conn)
+            .await
+            .map(drop),
+    }
 }
 
 fn new_row(
@@ -425,6 +530,7 @@ fn new_row(
         debit_balance_after: applied.debit.map(|m| m.balance_after),
         credit_sequence: applied.credit.map(|m| m.sequence),
         credit_balance_after: applied.credit.map(|m| m.balance_after),
+        created_at: now_micros(),
         expire_at: item.expire_at,
     }
 }
@@ -643,7 +749,22 @@ impl Store {
         let system = self.system.clone();
         let result = conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let existing = existing_keys(conn, initiator, operation, items).await?;
+                // Keys and locks in one round trip (pipelined). Every
+                // customer account of the request is locked, also those of
+                // items that turn out to be replays: harmless, and it saves
+                // a round trip on the common path.
+                let shared: &AsyncPgConnection = conn;
+                let customer_ids: Vec<Uuid> = items
+                    .iter()
+                    .flat_map(|item| [item.debit, item.credit])
+                    .filter(|id| system.get(*id).is_none())
+                    .collect();
+                let (existing, locked) = join(
+                    existing_keys(shared, initiator, operation, items),
+                    lock_accounts(shared, &customer_ids),
+                )
+                .await;
+                let (existing, locked) = (existing?, locked?);
                 let existing: HashMap<(String, i16), TransferRow> = existing
                     .into_iter()
                     .map(|row| ((row.request_id.clone(), row.leg), row))
@@ -659,15 +780,6 @@ impl Store {
                     }
                 }
 
-                // Lock every customer account the fresh items touch.
-                let customer_ids: Vec<Uuid> = items
-                    .iter()
-                    .zip(&outcomes)
-                    .filter(|(_, o)| o.is_none())
-                    .flat_map(|(item, _)| [item.debit, item.credit])
-                    .filter(|id| system.get(*id).is_none())
-                    .collect();
-                let locked = lock_accounts(conn, &customer_ids).await?;
                 let mut currencies: HashMap<Uuid, String> = HashMap::new();
                 let mut states = Vec::new();
                 for row in &locked {
@@ -794,24 +906,25 @@ impl Store {
                     rows.push((i, row));
                 }
 
-                let touched: HashSet<Uuid> = locked.iter().map(|r| r.id).collect();
-                write_book(conn, &book, &touched).await?;
-                if !rows.is_empty() {
-                    let (indexes, new_rows): (Vec<usize>, Vec<NewRow>) = rows.into_iter().unzip();
-                    let inserted: Vec<TransferRow> = diesel::insert_into(transfers::table)
-                        .values(&new_rows)
-                        .returning(TransferRow::as_returning())
-                        .get_results(conn)
-                        .await?;
-                    count_recorded(&inserted);
-                    let events: Vec<_> = inserted.iter().filter_map(crate::events::for_row).collect();
-                    crate::events::OUTBOX.append(conn, &events).await?;
-                    let by_id: HashMap<Uuid, TransferRow> = inserted.into_iter().map(|r| (r.id, r)).collect();
-                    for (i, new) in indexes.into_iter().zip(new_rows) {
-                        if let Some(row) = by_id.get(&new.id) {
-                            outcomes[i] = Some(Outcome::Recorded(row.clone()));
-                        }
-                    }
+                // Only the accounts of items that ran are written.
+                let touched: HashSet<Uuid> = runnable
+                    .iter()
+                    .flat_map(|&i| [items[i].debit, items[i].credit])
+                    .collect();
+                let (indexes, new_rows): (Vec<usize>, Vec<NewRow>) = rows.into_iter().unzip();
+                let stored: Vec<TransferRow> = new_rows.iter().map(NewRow::stored).collect();
+                let events: Vec<_> = stored.iter().filter_map(crate::events::for_row).collect();
+                // Balances, transfer rows and events in one round trip.
+                let (book_written, inserted, appended) = join3(
+                    write_book(shared, &book, &touched),
+                    insert_rows(shared, &new_rows),
+                    crate::events::OUTBOX.append(shared, &events),
+                )
+                .await;
+                first_error([book_written, inserted, appended])?;
+                count_recorded(&stored);
+                for (i, row) in indexes.into_iter().zip(stored) {
+                    outcomes[i] = Some(Outcome::Recorded(row));
                 }
                 Ok(outcomes)
             })
@@ -972,6 +1085,7 @@ impl Store {
                     debit_balance_after: applied.debit.map(|m| m.balance_after),
                     credit_sequence: applied.credit.map(|m| m.sequence),
                     credit_balance_after: applied.credit.map(|m| m.balance_after),
+                    created_at: now_micros(),
                     expire_at: None,
                 };
                 let touched: HashSet<Uuid> = locked.iter().map(|r| r.id).collect();
