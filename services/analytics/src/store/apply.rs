@@ -63,18 +63,6 @@ struct Inserted {
 }
 
 #[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-#[derive(QueryableByName)]
-struct OpenedAt {
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    opened_at: Option<DateTime<Utc>>,
-}
-
-#[derive(QueryableByName)]
 struct TransferRow {
     #[diesel(sql_type = SqlUuid)]
     transfer_id: Uuid,
@@ -200,77 +188,208 @@ async fn raise(
     Ok(())
 }
 
-async fn apply_posted(
+#[derive(QueryableByName)]
+struct NewTransfer {
+    #[diesel(sql_type = SqlUuid)]
+    transfer_id: Uuid,
+}
+
+#[derive(QueryableByName)]
+struct Recent {
+    #[diesel(sql_type = BigInt)]
+    ord: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Opened {
+    #[diesel(sql_type = SqlUuid)]
+    account_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    opened_at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct Flagged {
+    #[diesel(sql_type = SqlUuid)]
+    transfer_id: Uuid,
+    #[diesel(sql_type = SmallInt)]
+    rule: i16,
+}
+
+/// Applies consecutive posted transfers of one batch with a fixed number
+/// of statements whatever their count (the per-event path costs five or
+/// more each, and a busy ledger posts thousands a second). Same outcome as
+/// applying them one by one, except that the velocity rule counts every
+/// transfer of the run posted up to each one's time, including those that
+/// arrived out of order within the run.
+async fn apply_posted_run(
     conn: &mut AsyncPgConnection,
-    env: &Envelope,
-    transfer: &Posted,
+    run: &[(&Envelope, &Posted)],
     rules: &FraudRules,
 ) -> diesel::QueryResult<()> {
-    let posted_at = env.occurred_at;
-    let inserted = diesel::sql_query(
+    if run.is_empty() {
+        return Ok(());
+    }
+    let inserted: Vec<NewTransfer> = diesel::sql_query(
         "INSERT INTO analytics.transfers (transfer_id, kind, debit_account_id, credit_account_id, amount_minor, \
                                           currency, posted_at, initiator_user_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (transfer_id) DO NOTHING",
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::uuid[], $5::int8[], $6::text[], \
+                              $7::timestamptz[], $8::uuid[]) \
+         ON CONFLICT (transfer_id) DO NOTHING RETURNING transfer_id",
     )
-    .bind::<SqlUuid, _>(transfer.transfer_id)
-    .bind::<Integer, _>(transfer.kind)
-    .bind::<SqlUuid, _>(transfer.debit_account_id)
-    .bind::<SqlUuid, _>(transfer.credit_account_id)
-    .bind::<BigInt, _>(transfer.amount_minor)
-    .bind::<Text, _>(&transfer.currency)
-    .bind::<Timestamptz, _>(posted_at)
-    .bind::<Nullable<SqlUuid>, _>(transfer.initiator)
-    .execute(conn)
+    .bind::<Array<SqlUuid>, _>(run.iter().map(|(_, t)| t.transfer_id).collect::<Vec<_>>())
+    .bind::<Array<Integer>, _>(run.iter().map(|(_, t)| t.kind).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(run.iter().map(|(_, t)| t.debit_account_id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(run.iter().map(|(_, t)| t.credit_account_id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(run.iter().map(|(_, t)| t.amount_minor).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(run.iter().map(|(_, t)| t.currency.clone()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(run.iter().map(|(e, _)| e.occurred_at).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(run.iter().map(|(_, t)| t.initiator).collect::<Vec<_>>())
+    .load(conn)
     .await?;
-    if inserted == 0 {
-        // The same transfer under another event id: count it once.
-        tracing::warn!(transfer_id = %transfer.transfer_id, event_id = %env.event_id, "transfer already consumed; event ignored");
+    // Each transfer counts once: the first event of a newly inserted one.
+    let mut fresh: std::collections::HashSet<Uuid> = inserted.into_iter().map(|r| r.transfer_id).collect();
+    let mut new: Vec<(&Envelope, &Posted)> = Vec::with_capacity(run.len());
+    for &(env, transfer) in run {
+        if fresh.remove(&transfer.transfer_id) {
+            new.push((env, transfer));
+        } else {
+            tracing::warn!(transfer_id = %transfer.transfer_id, event_id = %env.event_id, "transfer already consumed; event ignored");
+        }
+    }
+    if new.is_empty() {
         return Ok(());
     }
     diesel::sql_query(
-        "INSERT INTO analytics.transfers_daily (day, currency, count, volume) VALUES ($1, $2, 1, $3) \
+        "INSERT INTO analytics.transfers_daily (day, currency, count, volume) \
+         SELECT day, currency, count(*), sum(amount) FROM unnest($1::date[], $2::text[], $3::int8[]) \
+              AS u(day, currency, amount) GROUP BY day, currency \
          ON CONFLICT (day, currency) DO UPDATE \
-         SET count = transfers_daily.count + 1, volume = transfers_daily.volume + excluded.volume",
+         SET count = transfers_daily.count + excluded.count, volume = transfers_daily.volume + excluded.volume",
     )
-    .bind::<Date, _>(env.day())
-    .bind::<Text, _>(&transfer.currency)
-    .bind::<BigInt, _>(transfer.amount_minor)
+    .bind::<Array<Date>, _>(new.iter().map(|(e, _)| e.day()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(new.iter().map(|(_, t)| t.currency.clone()).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(new.iter().map(|(_, t)| t.amount_minor).collect::<Vec<_>>())
     .execute(conn)
     .await?;
-    if let Some(user) = transfer.initiator {
-        mark_active(conn, env, user).await?;
+    let mut active: Vec<(chrono::NaiveDate, Uuid)> = new
+        .iter()
+        .filter_map(|(e, t)| t.initiator.map(|user| (e.day(), user)))
+        .collect();
+    active.sort_unstable();
+    active.dedup();
+    if !active.is_empty() {
+        diesel::sql_query(
+            "INSERT INTO analytics.active_users_daily (day, user_id) \
+             SELECT * FROM unnest($1::date[], $2::uuid[]) ON CONFLICT DO NOTHING",
+        )
+        .bind::<Array<Date>, _>(active.iter().map(|(day, _)| *day).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(active.iter().map(|(_, user)| *user).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
     }
-    if !rules.watches(transfer) {
+
+    let watched: Vec<(&Envelope, &Posted)> = new.into_iter().filter(|(_, t)| rules.watches(t)).collect();
+    if watched.is_empty() {
         return Ok(());
     }
-    if let Some(raised) = rules.large_amount(transfer) {
-        raise(conn, transfer, posted_at, raised).await?;
+    let mut raised: Vec<(&Posted, DateTime<Utc>, Raised)> = Vec::new();
+    for &(env, transfer) in &watched {
+        if let Some(r) = rules.large_amount(transfer) {
+            raised.push((transfer, env.occurred_at, r));
+        }
     }
-    // Counted up to one past the limit: the rule only asks whether the
-    // limit is exceeded, and an uncapped count read the account's whole
-    // window for every transfer (quadratic in a busy account's rate).
-    let recent: Count = diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM analytics.transfers \
-         WHERE debit_account_id = $1 AND posted_at > $2 AND posted_at <= $3 LIMIT $4) AS recent",
+    // Velocity: each transfer's debit account, counted up to one past the
+    // limit (see `FraudRules::velocity_count_cap`).
+    let recent: Vec<Recent> = diesel::sql_query(
+        "SELECT u.ord, (SELECT COUNT(*) FROM (SELECT 1 FROM analytics.transfers t \
+                 WHERE t.debit_account_id = u.debit AND t.posted_at > u.since AND t.posted_at <= u.until \
+                 LIMIT $4) AS r) AS n \
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS u(debit, since, until, ord)",
     )
-    .bind::<SqlUuid, _>(transfer.debit_account_id)
-    .bind::<Timestamptz, _>(posted_at - rules.velocity_window())
-    .bind::<Timestamptz, _>(posted_at)
+    .bind::<Array<SqlUuid>, _>(watched.iter().map(|(_, t)| t.debit_account_id).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(
+        watched
+            .iter()
+            .map(|(e, _)| e.occurred_at - rules.velocity_window())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Timestamptz>, _>(watched.iter().map(|(e, _)| e.occurred_at).collect::<Vec<_>>())
     .bind::<BigInt, _>(rules.velocity_count_cap())
-    .get_result(conn)
+    .load(conn)
     .await?;
-    if let Some(raised) = rules.high_velocity(recent.n) {
-        raise(conn, transfer, posted_at, raised).await?;
+    for row in recent {
+        let index = usize::try_from(row.ord - 1).unwrap_or(usize::MAX);
+        if let (Some(&(env, transfer)), Some(r)) = (watched.get(index), rules.high_velocity(row.n)) {
+            raised.push((transfer, env.occurred_at, r));
+        }
     }
-    let opened: Option<OpenedAt> = diesel::sql_query("SELECT opened_at FROM analytics.accounts WHERE account_id = $1")
-        .bind::<SqlUuid, _>(transfer.debit_account_id)
-        .get_results(conn)
-        .await?
-        .pop();
-    if let Some(opened_at) = opened.and_then(|o| o.opened_at)
-        && let Some(raised) = rules.new_account(transfer, posted_at, opened_at)
-    {
-        raise(conn, transfer, posted_at, raised).await?;
+    let mut debits: Vec<Uuid> = watched.iter().map(|(_, t)| t.debit_account_id).collect();
+    debits.sort_unstable();
+    debits.dedup();
+    let opened: std::collections::HashMap<Uuid, DateTime<Utc>> = diesel::sql_query(
+        "SELECT account_id, opened_at FROM analytics.accounts \
+         WHERE account_id = ANY($1) AND opened_at IS NOT NULL",
+    )
+    .bind::<Array<SqlUuid>, _>(debits)
+    .load::<Opened>(conn)
+    .await?
+    .into_iter()
+    .map(|o| (o.account_id, o.opened_at))
+    .collect();
+    for &(env, transfer) in &watched {
+        if let Some(&opened_at) = opened.get(&transfer.debit_account_id)
+            && let Some(r) = rules.new_account(transfer, env.occurred_at, opened_at)
+        {
+            raised.push((transfer, env.occurred_at, r));
+        }
+    }
+    raise_many(conn, &raised).await
+}
+
+/// Records `raised` flags (at most one per transfer and rule) and logs the
+/// new ones.
+async fn raise_many(
+    conn: &mut AsyncPgConnection,
+    raised: &[(&Posted, DateTime<Utc>, Raised)],
+) -> diesel::QueryResult<()> {
+    if raised.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let flagged: Vec<Flagged> = diesel::sql_query(
+        "INSERT INTO analytics.flags (flag_id, transfer_id, rule, detail, debit_account_id, credit_account_id, \
+                                      amount_minor, currency, transfer_time, flag_time) \
+         SELECT u.*, $10 FROM unnest($1::uuid[], $2::uuid[], $3::int2[], $4::text[], $5::uuid[], $6::uuid[], \
+                                     $7::int8[], $8::text[], $9::timestamptz[]) AS u \
+         ON CONFLICT (transfer_id, rule) DO NOTHING RETURNING transfer_id, rule",
+    )
+    .bind::<Array<SqlUuid>, _>(raised.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(raised.iter().map(|(t, _, _)| t.transfer_id).collect::<Vec<_>>())
+    .bind::<Array<SmallInt>, _>(raised.iter().map(|(_, _, r)| r.rule.code()).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(raised.iter().map(|(_, _, r)| r.detail.clone()).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(raised.iter().map(|(t, _, _)| t.debit_account_id).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(raised.iter().map(|(t, _, _)| t.credit_account_id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(raised.iter().map(|(t, _, _)| t.amount_minor).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(raised.iter().map(|(t, _, _)| t.currency.clone()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(raised.iter().map(|(_, at, _)| *at).collect::<Vec<_>>())
+    .bind::<Timestamptz, _>(now)
+    .load(conn)
+    .await?;
+    for flag in flagged {
+        if let Some((transfer, _, r)) = raised
+            .iter()
+            .find(|(t, _, r)| t.transfer_id == flag.transfer_id && r.rule.code() == flag.rule)
+        {
+            tracing::info!(
+                transfer_id = %transfer.transfer_id,
+                debit_account_id = %transfer.debit_account_id,
+                rule = ?r.rule,
+                "fraud flag raised"
+            );
+        }
     }
     Ok(())
 }
@@ -391,7 +510,7 @@ async fn apply(conn: &mut AsyncPgConnection, incoming: &Incoming, rules: &FraudR
             .execute(conn)
             .await?;
         }
-        Fact::TransferPosted(transfer) => apply_posted(conn, env, transfer, rules).await?,
+        Fact::TransferPosted(transfer) => apply_posted_run(conn, &[(env, transfer)], rules).await?,
         Fact::TransferDeclined { reason, initiator } => {
             diesel::sql_query(
                 "INSERT INTO analytics.declines_daily (day, reason, count) VALUES ($1, $2, 1) \
@@ -496,11 +615,22 @@ impl Store {
             .transaction::<_, diesel::result::Error, _>(async |conn| {
                 insert_rejected(conn, rejected).await?;
                 let applied = insert_events(conn, events).await?;
+                // In consumption order; consecutive posted transfers go
+                // together, set-based.
+                let mut run: Vec<(&Envelope, &Posted)> = Vec::new();
                 for new in &applied {
-                    if let Some(incoming) = events.get(new.index) {
-                        apply(conn, incoming, rules).await?;
+                    let Some(incoming) = events.get(new.index) else {
+                        continue;
+                    };
+                    if let Fact::TransferPosted(transfer) = &incoming.fact {
+                        run.push((&incoming.envelope, transfer));
+                        continue;
                     }
+                    apply_posted_run(conn, &run, rules).await?;
+                    run.clear();
+                    apply(conn, incoming, rules).await?;
                 }
+                apply_posted_run(conn, &run, rules).await?;
                 Ok(applied)
             })
             .await?;
