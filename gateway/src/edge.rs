@@ -3,11 +3,13 @@
 //! in Redis, and load shedding. CORS and security headers come from
 //! tower-http in `lib.rs`.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
 use http::HeaderValue;
@@ -140,28 +142,46 @@ where
 }
 
 /// A token bucket per client address, kept in Redis so every gateway
-/// replica shares it. The script refills by elapsed time and takes one
-/// token atomically.
+/// replica shares it. The script refills by elapsed time and takes up to
+/// `ARGV[4]` whole tokens atomically (a lease, see [`RateLimitLayer`]);
+/// it returns how many it granted, or 0 and the wait in milliseconds.
 const TOKEN_BUCKET_LUA: &str = r"
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
+local want = tonumber(ARGV[4])
 local data = redis.call('HMGET', KEYS[1], 't', 'ts')
 local tokens = tonumber(data[1]) or burst
 local ts = tonumber(data[2]) or now
 if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
-local allowed = 0
+local granted = math.min(math.floor(tokens), want)
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
+if granted >= 1 then
+  tokens = tokens - granted
 else
+  granted = 0
   wait = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', tostring(math.max(now, ts)))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return {allowed, wait}
+return {granted, wait}
 ";
+
+/// Most tokens one lease takes from the shared bucket.
+const LEASE_MAX: u32 = 64;
+/// A lease's unused tokens are dropped after this long (never handed
+/// back, so a replica can only under-use the shared rate).
+const LEASE_TTL: Duration = Duration::from_secs(1);
+/// Clients with a live lease kept in memory; past this, expired leases
+/// are swept, and if none expired the map starts over.
+const LEASES_MAX: usize = 100_000;
+
+/// Tokens a replica took from a client's shared bucket and not used yet.
+#[derive(Clone, Copy, Debug)]
+struct Lease {
+    tokens: u32,
+    until: Instant,
+}
 
 /// Rate limit settings.
 #[derive(Clone, Debug, serde::Deserialize)]
@@ -193,12 +213,21 @@ impl Default for RateLimitConfig {
 /// Refuses clients over their rate with 429 / RESOURCE_EXHAUSTED and a
 /// Retry-After. Fails open (logged) when Redis is down: the gateway's
 /// concurrency limit still protects the mesh.
+///
+/// The bucket lives in Redis, but a replica does not ask Redis for every
+/// request: it leases a few tokens at a time (a twentieth of the rate, a
+/// quarter of the burst, at most [`LEASE_MAX`], at least one) and spends
+/// them locally for up to [`LEASE_TTL`]. Leased tokens are gone from the
+/// shared bucket, so all replicas together never exceed the rate; a busy
+/// client costs one Redis call per lease instead of one per request.
 #[derive(Clone)]
 pub struct RateLimitLayer {
     redis: ConnectionManager,
     script: Arc<redis::Script>,
     prefix: Arc<str>,
     config: RateLimitConfig,
+    lease_size: u32,
+    leases: Arc<Mutex<HashMap<IpAddr, Lease>>>,
     failing: Arc<AtomicBool>,
 }
 
@@ -217,14 +246,56 @@ impl RateLimitLayer {
             redis,
             script: Arc::new(redis::Script::new(TOKEN_BUCKET_LUA)),
             prefix: format!("{prefix}:gateway:rate").into(),
+            lease_size: (config.per_second / 20).min(config.burst / 4).clamp(1, LEASE_MAX),
             config,
+            leases: Arc::new(Mutex::new(HashMap::new())),
             failing: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Spends one token of `client`'s lease, if it has a live one.
+    fn spend_leased(&self, client: IpAddr, now: Instant) -> bool {
+        let mut leases = self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match leases.get_mut(&client) {
+            Some(lease) if lease.tokens > 0 && lease.until > now => {
+                lease.tokens -= 1;
+                true
+            }
+            Some(_) => {
+                leases.remove(&client);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Keeps the rest of a new lease of `granted` tokens (one is spent now).
+    fn keep_lease(&self, client: IpAddr, granted: u32, now: Instant) {
+        if granted <= 1 {
+            return;
+        }
+        let mut leases = self.leases.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if leases.len() >= LEASES_MAX {
+            leases.retain(|_, lease| lease.until > now && lease.tokens > 0);
+            if leases.len() >= LEASES_MAX {
+                leases.clear();
+            }
+        }
+        let lease = leases.entry(client).or_insert(Lease {
+            tokens: 0,
+            until: now + LEASE_TTL,
+        });
+        lease.tokens = lease.tokens.saturating_add(granted - 1);
+        lease.until = now + LEASE_TTL;
     }
 
     /// `Ok(())` or how long to wait.
     async fn take(&self, client: IpAddr) -> Result<(), Duration> {
         if self.config.per_second == 0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if self.spend_leased(client, now) {
             return Ok(());
         }
         let now_ms = SystemTime::now()
@@ -237,11 +308,13 @@ impl RateLimitLayer {
             .arg(self.config.per_second)
             .arg(self.config.burst.max(1))
             .arg(now_ms)
+            .arg(self.lease_size)
             .invoke_async(&mut redis)
             .await;
         match result {
-            Ok((1, _)) => {
+            Ok((granted, _)) if granted >= 1 => {
                 self.failing.store(false, Ordering::Relaxed);
+                self.keep_lease(client, u32::try_from(granted).unwrap_or(1), now);
                 Ok(())
             }
             Ok((_, wait_ms)) => Err(Duration::from_millis(u64::try_from(wait_ms.max(1)).unwrap_or(1_000))),

@@ -706,6 +706,16 @@ mod alone {
         rate: bank_gateway::RateLimitConfig,
         cors: Vec<String>,
     ) -> (Running, TestPki) {
+        sharing(peers, rate, cors, bank_testkit::redis_prefix()).await
+    }
+
+    /// A gateway whose Redis keys are under `prefix` (replicas share it).
+    pub async fn sharing(
+        peers: PeerUrls,
+        rate: bank_gateway::RateLimitConfig,
+        cors: Vec<String>,
+        prefix: String,
+    ) -> (Running, TestPki) {
         let pki = TestPki::new();
         let config = bank_gateway::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -713,7 +723,7 @@ mod alone {
             public_tls: None,
             redis: RedisConfig {
                 url: SecretString::from(bank_testkit::redis_url()),
-                key_prefix: bank_testkit::redis_prefix(),
+                key_prefix: prefix,
             },
             peers,
             cors_origins: cors,
@@ -816,6 +826,54 @@ async fn clients_over_their_rate_get_429_with_retry_after() {
     let (status, _, _) = alone::get(gateway.addr, "/openapi.json", &[], Method::GET).await;
     assert_eq!(status, StatusCode::OK, "the bucket refills");
     gateway.stop().await.unwrap();
+}
+
+/// Replicas lease tokens from the shared bucket a few at a time: two
+/// gateways on one Redis prefix together admit no more than the rate
+/// allows, and strand at most a lease's worth of tokens each.
+#[tokio::test]
+async fn replicas_share_one_rate_limit() {
+    const RATE: u32 = 40;
+    let prefix = bank_testkit::redis_prefix();
+    let rate = bank_gateway::RateLimitConfig {
+        per_second: RATE,
+        burst: RATE,
+    };
+    let (first, _pki1) = alone::sharing(
+        bank_config::PeerUrls::default(),
+        rate.clone(),
+        Vec::new(),
+        prefix.clone(),
+    )
+    .await;
+    let (second, _pki2) = alone::sharing(bank_config::PeerUrls::default(), rate, Vec::new(), prefix).await;
+    let started = std::time::Instant::now();
+    let mut admitted = 0_u32;
+    let mut refused = 0_u32;
+    for i in 0..100 {
+        let addr = if i % 2 == 0 { first.addr } else { second.addr };
+        let (status, _, _) = alone::get(addr, "/openapi.json", &[], Method::GET).await;
+        match status {
+            StatusCode::OK => admitted += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // The burst plus what refilled while the loop ran, never more.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "small positive")]
+    let ceiling = RATE + (f64::from(RATE) * elapsed).ceil() as u32;
+    assert!(admitted <= ceiling, "admitted {admitted} > {ceiling} in {elapsed:.2} s");
+    // Each replica strands at most lease - 1 = 1 token (lease = 40/20 = 2).
+    assert!(admitted >= RATE - 2, "admitted only {admitted}");
+    if elapsed < 1.4 {
+        assert!(
+            refused > 0,
+            "100 requests in {elapsed:.2} s must exceed {RATE}/s with a burst of {RATE}"
+        );
+    }
+    first.stop().await.unwrap();
+    second.stop().await.unwrap();
 }
 
 #[tokio::test]
