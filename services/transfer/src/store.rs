@@ -487,11 +487,51 @@ async fn insert_rows(conn: &AsyncPgConnection, rows: &[NewRow]) -> QueryResult<(
             .execute(&mut &*conn)
             .await
             .map(drop),
-        many => diesel::insert_into(transfers::table)
-            .values(many)
+        // A multi-row VALUES list has 24 parameters per row (24,000 for a
+        // full batch) for PostgreSQL to parse and diesel to bind; arrays
+        // are 24 parameters whatever the count.
+        many => {
+            fn col<T: Clone>(rows: &[NewRow], f: impl Fn(&NewRow) -> T) -> Vec<T> {
+                rows.iter().map(f).collect()
+            }
+            diesel::sql_query(
+                "INSERT INTO transfer.transfers (id, initiator, operation, request_id, leg, type, kind, status, \
+                   debit_account_id, credit_account_id, amount, currency, description, reference, \
+                   pending_transfer_id, decline_reason, initiator_user_id, initiator_service, debit_sequence, \
+                   debit_balance_after, credit_sequence, credit_balance_after, created_at, expire_at) \
+                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::int2[], $4::text[], $5::int2[], $6::int2[], \
+                   $7::int2[], $8::int2[], $9::uuid[], $10::uuid[], $11::int8[], $12::text[], $13::text[], \
+                   $14::text[], $15::uuid[], $16::int2[], $17::uuid[], $18::text[], $19::int8[], $20::int8[], \
+                   $21::int8[], $22::int8[], $23::timestamptz[], $24::timestamptz[])",
+            )
+            .bind::<Array<SqlUuid>, _>(col(many, |r| r.id))
+            .bind::<Array<Text>, _>(col(many, |r| r.initiator.clone()))
+            .bind::<Array<Int2>, _>(col(many, |r| r.operation))
+            .bind::<Array<Text>, _>(col(many, |r| r.request_id.clone()))
+            .bind::<Array<Int2>, _>(col(many, |r| r.leg))
+            .bind::<Array<Int2>, _>(col(many, |r| r.type_))
+            .bind::<Array<Int2>, _>(col(many, |r| r.kind))
+            .bind::<Array<Int2>, _>(col(many, |r| r.status))
+            .bind::<Array<SqlUuid>, _>(col(many, |r| r.debit_account_id))
+            .bind::<Array<SqlUuid>, _>(col(many, |r| r.credit_account_id))
+            .bind::<Array<BigInt>, _>(col(many, |r| r.amount))
+            .bind::<Array<Text>, _>(col(many, |r| r.currency.clone()))
+            .bind::<Array<Text>, _>(col(many, |r| r.description.clone()))
+            .bind::<Array<Text>, _>(col(many, |r| r.reference.clone()))
+            .bind::<Array<Nullable<SqlUuid>>, _>(col(many, |r| r.pending_transfer_id))
+            .bind::<Array<Int2>, _>(col(many, |r| r.decline_reason))
+            .bind::<Array<Nullable<SqlUuid>>, _>(col(many, |r| r.initiator_user_id))
+            .bind::<Array<Text>, _>(col(many, |r| r.initiator_service.clone()))
+            .bind::<Array<Nullable<BigInt>>, _>(col(many, |r| r.debit_sequence))
+            .bind::<Array<Nullable<BigInt>>, _>(col(many, |r| r.debit_balance_after))
+            .bind::<Array<Nullable<BigInt>>, _>(col(many, |r| r.credit_sequence))
+            .bind::<Array<Nullable<BigInt>>, _>(col(many, |r| r.credit_balance_after))
+            .bind::<Array<Timestamptz>, _>(col(many, |r| r.created_at))
+            .bind::<Array<Nullable<Timestamptz>>, _>(col(many, |r| r.expire_at))
             .execute(&mut &*conn)
             .await
-            .map(drop),
+            .map(drop)
+        }
     }
 }
 
