@@ -6,6 +6,8 @@
 //! Each service owns one database (`bank_auth`, `bank_account`, ...) and one
 //! schema inside it named after the service; no service reads another's.
 
+mod pipelined;
+
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -15,6 +17,7 @@ use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfi
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 pub use diesel_migrations::EmbeddedMigrations;
 use diesel_migrations::MigrationHarness;
+pub use pipelined::Pipelined;
 
 /// The pool type every service uses.
 pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Int2, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures::future::{join, join_all, join3};
+use futures::future::{join_all, join3};
 use tracing::Instrument as _;
 use uuid::Uuid;
 
@@ -785,190 +785,197 @@ impl Store {
         operation: Operation,
         items: &[NewTransfer],
     ) -> Result<Attempt<Vec<Outcome>>, StoreError> {
-        let mut conn = self.conn().await?;
+        let tx = bank_db::Pipelined::new(self.conn().await?);
         let system = self.system.clone();
-        let result = conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                // Keys and locks in one round trip (pipelined). Every
-                // customer account of the request is locked, also those of
-                // items that turn out to be replays: harmless, and it saves
-                // a round trip on the common path.
-                let shared: &AsyncPgConnection = conn;
-                let customer_ids: Vec<Uuid> = items
-                    .iter()
-                    .flat_map(|item| [item.debit, item.credit])
-                    .filter(|id| system.get(*id).is_none())
-                    .collect();
-                let (existing, locked) = join(
-                    existing_keys(shared, initiator, operation, items),
-                    lock_accounts(shared, &customer_ids),
-                )
-                .await;
-                let (existing, locked) = (existing?, locked?);
-                let existing: HashMap<(String, i16), TransferRow> = existing
-                    .into_iter()
-                    .map(|row| ((row.request_id.clone(), row.leg), row))
-                    .collect();
+        let shared: &AsyncPgConnection = tx.conn();
+        let result: QueryResult<Vec<Option<Outcome>>> = async {
+            // BEGIN, keys and locks in one round trip (pipelined).
+            // Every customer account of the request is locked, also
+            // those of items that turn out to be replays: harmless, and
+            // it saves a round trip on the common path.
+            let customer_ids: Vec<Uuid> = items
+                .iter()
+                .flat_map(|item| [item.debit, item.credit])
+                .filter(|id| system.get(*id).is_none())
+                .collect();
+            let (begun, existing, locked) = join3(
+                bank_db::Pipelined::begin(shared),
+                existing_keys(shared, initiator, operation, items),
+                lock_accounts(shared, &customer_ids),
+            )
+            .await;
+            let (existing, locked) = (begun.and(existing)?, locked?);
+            let existing: HashMap<(String, i16), TransferRow> = existing
+                .into_iter()
+                .map(|row| ((row.request_id.clone(), row.leg), row))
+                .collect();
 
-                let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(row) = existing.get(&(item.request_id.clone(), item.leg)) {
-                        outcomes[i] = Some(match mismatch(row, item, item.expire_at.is_some()) {
-                            None => Outcome::Replayed(row.clone()),
-                            Some(field) => Outcome::KeyReused { field },
-                        });
-                    }
+            let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
+            for (i, item) in items.iter().enumerate() {
+                if let Some(row) = existing.get(&(item.request_id.clone(), item.leg)) {
+                    outcomes[i] = Some(match mismatch(row, item, item.expire_at.is_some()) {
+                        None => Outcome::Replayed(row.clone()),
+                        Some(field) => Outcome::KeyReused { field },
+                    });
                 }
+            }
 
-                let mut currencies: HashMap<Uuid, String> = HashMap::new();
-                let mut states = Vec::new();
-                for row in &locked {
-                    currencies.insert(row.id, row.currency.clone());
-                    if let Some(state) = row.customer_state() {
-                        states.push(state);
-                    }
+            let mut currencies: HashMap<Uuid, String> = HashMap::new();
+            let mut states = Vec::new();
+            for row in &locked {
+                currencies.insert(row.id, row.currency.clone());
+                if let Some(state) = row.customer_state() {
+                    states.push(state);
                 }
-                let side = |id: Uuid| -> Option<(Side, String)> {
-                    if let Some((_, currency)) = system.get(id) {
-                        return Some((Side::System(id), currency.as_str().to_owned()));
-                    }
-                    currencies.get(&id).map(|c| (Side::Customer(id), c.clone()))
+            }
+            let side = |id: Uuid| -> Option<(Side, String)> {
+                if let Some((_, currency)) = system.get(id) {
+                    return Some((Side::System(id), currency.as_str().to_owned()));
+                }
+                currencies.get(&id).map(|c| (Side::Customer(id), c.clone()))
+            };
+
+            // Resolve sides; unresolvable items fail alone (not recorded).
+            let mut movements: Vec<Option<Movement>> = vec![None; items.len()];
+            for (i, item) in items.iter().enumerate() {
+                if outcomes[i].is_some() {
+                    continue;
+                }
+                let (Some((debit, debit_currency)), Some((credit, credit_currency))) =
+                    (side(item.debit), side(item.credit))
+                else {
+                    let missing = if side(item.debit).is_none() {
+                        item.debit
+                    } else {
+                        item.credit
+                    };
+                    outcomes[i] = Some(Outcome::AccountNotFound(missing));
+                    continue;
                 };
-
-                // Resolve sides; unresolvable items fail alone (not recorded).
-                let mut movements: Vec<Option<Movement>> = vec![None; items.len()];
-                for (i, item) in items.iter().enumerate() {
-                    if outcomes[i].is_some() {
+                if debit_currency != item.currency.as_str() {
+                    outcomes[i] = Some(Outcome::CurrencyMismatch(item.debit));
+                    continue;
+                }
+                if credit_currency != item.currency.as_str() {
+                    outcomes[i] = Some(Outcome::CurrencyMismatch(item.credit));
+                    continue;
+                }
+                movements[i] = Some(match (item.expire_at, debit, credit) {
+                    (Some(_), Side::Customer(d), Side::Customer(c)) => Movement::Reserve {
+                        debit: d,
+                        credit: c,
+                        amount: item.amount,
+                    },
+                    // Reservations involve customer accounts only.
+                    (Some(_), _, _) => {
+                        outcomes[i] = Some(Outcome::AccountNotFound(item.debit));
                         continue;
                     }
-                    let (Some((debit, debit_currency)), Some((credit, credit_currency))) =
-                        (side(item.debit), side(item.credit))
-                    else {
-                        let missing = if side(item.debit).is_none() {
-                            item.debit
+                    (None, debit, credit) => Movement::Immediate {
+                        debit,
+                        credit,
+                        amount: item.amount,
+                    },
+                });
+            }
+
+            // Chains: an item that could not be evaluated breaks its chain.
+            let mut broken = vec![false; items.len()];
+            let mut start = 0;
+            while start < items.len() {
+                let mut end = start;
+                while end + 1 < items.len() && items[end].linked {
+                    end += 1;
+                }
+                let chain_broken = (start..=end).any(|i| {
+                    movements[i].is_none()
+                        && outcomes[i].is_some()
+                        && !matches!(outcomes[i], Some(Outcome::Replayed(_)))
+                });
+                if chain_broken && end > start {
+                    for flag in &mut broken[start..=end] {
+                        *flag = true;
+                    }
+                }
+                start = end + 1;
+            }
+
+            for (i, item) in items.iter().enumerate() {
+                broken[i] |= item.blocked;
+            }
+            let mut book = Book::new(states);
+            let runnable: Vec<usize> = (0..items.len())
+                .filter(|&i| movements[i].is_some() && !broken[i])
+                .collect();
+            let run_movements: Vec<Movement> = runnable.iter().filter_map(|&i| movements[i]).collect();
+            let run_linked: Vec<bool> = runnable.iter().map(|&i| items[i].linked).collect();
+            let results = apply_chained(&mut book, &run_movements, &run_linked);
+
+            let mut rows: Vec<(usize, NewRow)> = Vec::new();
+            for (&i, result) in runnable.iter().zip(results) {
+                let item = &items[i];
+                let row = match result {
+                    Ok(applied) => {
+                        let status = if item.expire_at.is_some() {
+                            st::PENDING
                         } else {
-                            item.credit
+                            st::POSTED
                         };
-                        outcomes[i] = Some(Outcome::AccountNotFound(missing));
-                        continue;
-                    };
-                    if debit_currency != item.currency.as_str() {
-                        outcomes[i] = Some(Outcome::CurrencyMismatch(item.debit));
-                        continue;
+                        new_row(item, initiator, operation, status, None, applied)
                     }
-                    if credit_currency != item.currency.as_str() {
-                        outcomes[i] = Some(Outcome::CurrencyMismatch(item.credit));
-                        continue;
-                    }
-                    movements[i] = Some(match (item.expire_at, debit, credit) {
-                        (Some(_), Side::Customer(d), Side::Customer(c)) => Movement::Reserve {
-                            debit: d,
-                            credit: c,
-                            amount: item.amount,
-                        },
-                        // Reservations involve customer accounts only.
-                        (Some(_), _, _) => {
-                            outcomes[i] = Some(Outcome::AccountNotFound(item.debit));
-                            continue;
-                        }
-                        (None, debit, credit) => Movement::Immediate {
-                            debit,
-                            credit,
-                            amount: item.amount,
-                        },
-                    });
-                }
-
-                // Chains: an item that could not be evaluated breaks its chain.
-                let mut broken = vec![false; items.len()];
-                let mut start = 0;
-                while start < items.len() {
-                    let mut end = start;
-                    while end + 1 < items.len() && items[end].linked {
-                        end += 1;
-                    }
-                    let chain_broken = (start..=end).any(|i| {
-                        movements[i].is_none()
-                            && outcomes[i].is_some()
-                            && !matches!(outcomes[i], Some(Outcome::Replayed(_)))
-                    });
-                    if chain_broken && end > start {
-                        for flag in &mut broken[start..=end] {
-                            *flag = true;
-                        }
-                    }
-                    start = end + 1;
-                }
-
-                for (i, item) in items.iter().enumerate() {
-                    broken[i] |= item.blocked;
-                }
-                let mut book = Book::new(states);
-                let runnable: Vec<usize> = (0..items.len())
-                    .filter(|&i| movements[i].is_some() && !broken[i])
-                    .collect();
-                let run_movements: Vec<Movement> = runnable.iter().filter_map(|&i| movements[i]).collect();
-                let run_linked: Vec<bool> = runnable.iter().map(|&i| items[i].linked).collect();
-                let results = apply_chained(&mut book, &run_movements, &run_linked);
-
-                let mut rows: Vec<(usize, NewRow)> = Vec::new();
-                for (&i, result) in runnable.iter().zip(results) {
-                    let item = &items[i];
-                    let row = match result {
-                        Ok(applied) => {
-                            let status = if item.expire_at.is_some() {
-                                st::PENDING
-                            } else {
-                                st::POSTED
-                            };
-                            new_row(item, initiator, operation, status, None, applied)
-                        }
-                        Err(decline) => new_row(
-                            item,
-                            initiator,
-                            operation,
-                            st::DECLINED,
-                            Some(decline),
-                            Applied::default(),
-                        ),
-                    };
-                    rows.push((i, row));
-                }
-                for i in (0..items.len()).filter(|&i| broken[i] && movements[i].is_some()) {
-                    let row = new_row(
-                        &items[i],
+                    Err(decline) => new_row(
+                        item,
                         initiator,
                         operation,
                         st::DECLINED,
-                        Some(Decline::LinkedEventFailed),
+                        Some(decline),
                         Applied::default(),
-                    );
-                    rows.push((i, row));
-                }
+                    ),
+                };
+                rows.push((i, row));
+            }
+            for i in (0..items.len()).filter(|&i| broken[i] && movements[i].is_some()) {
+                let row = new_row(
+                    &items[i],
+                    initiator,
+                    operation,
+                    st::DECLINED,
+                    Some(Decline::LinkedEventFailed),
+                    Applied::default(),
+                );
+                rows.push((i, row));
+            }
 
-                // Only the accounts of items that ran are written.
-                let touched: HashSet<Uuid> = runnable
-                    .iter()
-                    .flat_map(|&i| [items[i].debit, items[i].credit])
-                    .collect();
-                let (indexes, new_rows): (Vec<usize>, Vec<NewRow>) = rows.into_iter().unzip();
-                let stored: Vec<TransferRow> = new_rows.iter().map(NewRow::stored).collect();
-                let events: Vec<_> = stored.iter().filter_map(crate::events::for_row).collect();
-                // Balances, transfer rows and events in one round trip.
-                let (book_written, inserted, appended) = join3(
-                    write_book(shared, &book, &touched),
-                    insert_rows(shared, &new_rows),
-                    crate::events::OUTBOX.append(shared, &events),
-                )
-                .await;
-                first_error([book_written, inserted, appended])?;
-                count_recorded(&stored);
-                for (i, row) in indexes.into_iter().zip(stored) {
-                    outcomes[i] = Some(Outcome::Recorded(row));
-                }
-                Ok(outcomes)
-            })
+            // Only the accounts of items that ran are written.
+            let touched: HashSet<Uuid> = runnable
+                .iter()
+                .flat_map(|&i| [items[i].debit, items[i].credit])
+                .collect();
+            let (indexes, new_rows): (Vec<usize>, Vec<NewRow>) = rows.into_iter().unzip();
+            let stored: Vec<TransferRow> = new_rows.iter().map(NewRow::stored).collect();
+            let events: Vec<_> = stored.iter().filter_map(crate::events::for_row).collect();
+            // Balances, transfer rows and events in one round trip.
+            let (book_written, inserted, appended) = join3(
+                write_book(shared, &book, &touched),
+                insert_rows(shared, &new_rows),
+                crate::events::OUTBOX.append(shared, &events),
+            )
             .await;
+            first_error([book_written, inserted, appended])?;
+            count_recorded(&stored);
+            for (i, row) in indexes.into_iter().zip(stored) {
+                outcomes[i] = Some(Outcome::Recorded(row));
+            }
+            Ok(outcomes)
+        }
+        .await;
+        let result = match result {
+            Ok(outcomes) => tx.commit().await.map(|()| outcomes),
+            Err(e) => {
+                tx.rollback().await;
+                Err(e)
+            }
+        };
         match result {
             Ok(outcomes) => Ok(Attempt::Done(
                 outcomes
