@@ -383,9 +383,10 @@ impl Report {
             let limit = match self.gateway_rate_limit {
                 Some((0, _)) => "off".to_owned(),
                 Some((rate, burst)) => format!(
-                    "{}/s with a burst of {} per client address, still enforced (a Redis script call per request)",
+                    "{}/s with a burst of {} per client address, still enforced (the gateway leases up to {} tokens per Redis script call at this rate: a twentieth of the rate, a quarter of the burst, at most 64; 5 at the default 100/s)",
                     thousands(f64::from(rate)),
-                    thousands(f64::from(burst))
+                    thousands(f64::from(burst)),
+                    (rate / 20).min(burst / 4).clamp(1, 64)
                 ),
                 None => "the default".to_owned(),
             };
