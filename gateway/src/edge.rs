@@ -201,6 +201,15 @@ fn default_burst() -> u32 {
     200
 }
 
+impl RateLimitConfig {
+    /// Tokens a replica leases from the shared bucket per Redis call: a
+    /// twentieth of the rate, a quarter of the burst, at most
+    /// [`LEASE_MAX`], at least one.
+    pub fn lease_size(&self) -> u32 {
+        (self.per_second / 20).min(self.burst / 4).clamp(1, LEASE_MAX)
+    }
+}
+
 impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
@@ -215,8 +224,8 @@ impl Default for RateLimitConfig {
 /// concurrency limit still protects the mesh.
 ///
 /// The bucket lives in Redis, but a replica does not ask Redis for every
-/// request: it leases a few tokens at a time (a twentieth of the rate, a
-/// quarter of the burst, at most [`LEASE_MAX`], at least one) and spends
+/// request: it leases a few tokens at a time
+/// ([`RateLimitConfig::lease_size`]) and spends
 /// them locally for up to [`LEASE_TTL`]. Leased tokens are gone from the
 /// shared bucket, so all replicas together never exceed the rate; a busy
 /// client costs one Redis call per lease instead of one per request.
@@ -226,7 +235,6 @@ pub struct RateLimitLayer {
     script: Arc<redis::Script>,
     prefix: Arc<str>,
     config: RateLimitConfig,
-    lease_size: u32,
     leases: Arc<Mutex<HashMap<IpAddr, Lease>>>,
     failing: Arc<AtomicBool>,
 }
@@ -246,7 +254,6 @@ impl RateLimitLayer {
             redis,
             script: Arc::new(redis::Script::new(TOKEN_BUCKET_LUA)),
             prefix: format!("{prefix}:gateway:rate").into(),
-            lease_size: (config.per_second / 20).min(config.burst / 4).clamp(1, LEASE_MAX),
             config,
             leases: Arc::new(Mutex::new(HashMap::new())),
             failing: Arc::new(AtomicBool::new(false)),
@@ -308,7 +315,7 @@ impl RateLimitLayer {
             .arg(self.config.per_second)
             .arg(self.config.burst.max(1))
             .arg(now_ms)
-            .arg(self.lease_size)
+            .arg(self.config.lease_size())
             .invoke_async(&mut redis)
             .await;
         match result {

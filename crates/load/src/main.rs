@@ -311,7 +311,11 @@ fn run_mesh(
     };
     settings.rate_limit.per_second = cli.gateway_rate_limit;
     settings.rate_limit.burst = cli.gateway_rate_limit;
-    report.gateway_rate_limit = Some((settings.rate_limit.per_second, settings.rate_limit.burst));
+    report.gateway_rate_limit = Some((
+        settings.rate_limit.per_second,
+        settings.rate_limit.burst,
+        settings.rate_limit.lease_size(),
+    ));
     // Declared before the mesh so they are dropped after it has stopped.
     let _databases: Vec<TestDatabase> = bank_cli::SERVICES
         .iter()

@@ -44,7 +44,7 @@ pub struct Report {
     /// The integrity check after the scenarios: (consistent, accounts, entries).
     pub integrity: Option<(bool, i64, i64)>,
     /// The gateway's rate limit during the run: (per second, burst).
-    pub gateway_rate_limit: Option<(u32, u32)>,
+    pub gateway_rate_limit: Option<(u32, u32, u32)>,
 }
 
 /// `1234567.8` as `1,234,568`.
@@ -381,12 +381,11 @@ impl Report {
         if via_gateway {
             let _ = writeln!(out);
             let limit = match self.gateway_rate_limit {
-                Some((0, _)) => "off".to_owned(),
-                Some((rate, burst)) => format!(
-                    "{}/s with a burst of {} per client address, still enforced (the gateway leases up to {} tokens per Redis script call at this rate: a twentieth of the rate, a quarter of the burst, at most 64; 5 at the default 100/s)",
+                Some((0, _, _)) => "off".to_owned(),
+                Some((rate, burst, lease)) => format!(
+                    "{}/s with a burst of {} per client address, still enforced (the gateway leases {lease} tokens per Redis script call at this rate; 5 at the default 100/s)",
                     thousands(f64::from(rate)),
                     thousands(f64::from(burst)),
-                    (rate / 20).min(burst / 4).clamp(1, 64)
                 ),
                 None => "the default".to_owned(),
             };
@@ -560,7 +559,7 @@ mod tests {
                 run("transfer", 5_000, 6_000),
                 run("rest-transfer", 3_000, 7_500),
             ],
-            gateway_rate_limit: Some((1_000_000, 1_000_000)),
+            gateway_rate_limit: Some((1_000_000, 1_000_000, 64)),
             ..Report::default()
         };
         let targets = report.targets();

@@ -579,7 +579,7 @@ fn new_row(
 /// declined with its reason): the ledger's business counters.
 pub const TRANSFERS: &str = "bank_transfers_total";
 
-fn count_recorded(rows: &[TransferRow]) {
+fn count_recorded<'a>(rows: impl IntoIterator<Item = &'a TransferRow>) {
     for row in rows {
         let status = match row.status {
             st::PENDING => "pending",
@@ -962,7 +962,6 @@ impl Store {
             )
             .await;
             first_error([book_written, inserted, appended])?;
-            count_recorded(&stored);
             for (i, row) in indexes.into_iter().zip(stored) {
                 outcomes[i] = Some(Outcome::Recorded(row));
             }
@@ -970,7 +969,14 @@ impl Store {
         }
         .await;
         let result = match result {
-            Ok(outcomes) => tx.commit().await.map(|()| outcomes),
+            Ok(outcomes) => tx.commit().await.map(|()| {
+                // Counted once committed, not when written.
+                count_recorded(outcomes.iter().filter_map(|o| match o {
+                    Some(Outcome::Recorded(row)) => Some(row),
+                    _ => None,
+                }));
+                outcomes
+            }),
             Err(e) => {
                 tx.rollback().await;
                 Err(e)

@@ -153,41 +153,6 @@ async fn mark_active(conn: &mut AsyncPgConnection, env: &Envelope, user: Uuid) -
     Ok(())
 }
 
-async fn raise(
-    conn: &mut AsyncPgConnection,
-    transfer: &Posted,
-    posted_at: DateTime<Utc>,
-    raised: Raised,
-) -> diesel::QueryResult<()> {
-    let inserted = diesel::sql_query(
-        "INSERT INTO analytics.flags (flag_id, transfer_id, rule, detail, debit_account_id, credit_account_id, \
-                                      amount_minor, currency, transfer_time, flag_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (transfer_id, rule) DO NOTHING",
-    )
-    .bind::<SqlUuid, _>(Uuid::now_v7())
-    .bind::<SqlUuid, _>(transfer.transfer_id)
-    .bind::<SmallInt, _>(raised.rule.code())
-    .bind::<Text, _>(&raised.detail)
-    .bind::<SqlUuid, _>(transfer.debit_account_id)
-    .bind::<SqlUuid, _>(transfer.credit_account_id)
-    .bind::<BigInt, _>(transfer.amount_minor)
-    .bind::<Text, _>(&transfer.currency)
-    .bind::<Timestamptz, _>(posted_at)
-    .bind::<Timestamptz, _>(Utc::now())
-    .execute(conn)
-    .await?;
-    if inserted == 1 {
-        tracing::info!(
-            transfer_id = %transfer.transfer_id,
-            debit_account_id = %transfer.debit_account_id,
-            rule = ?raised.rule,
-            "fraud flag raised"
-        );
-    }
-    Ok(())
-}
-
 #[derive(QueryableByName)]
 struct NewTransfer {
     #[diesel(sql_type = SqlUuid)]
@@ -428,23 +393,31 @@ async fn apply_opened(
     .bind::<BigInt, _>(LATE_NEW_ACCOUNT_SCAN_MAX)
     .load(conn)
     .await?;
-    for row in earlier {
-        let transfer = Posted {
-            transfer_id: row.transfer_id,
-            kind: row.kind,
-            debit_account_id: row.debit_account_id,
-            credit_account_id: row.credit_account_id,
-            amount_minor: row.amount_minor,
-            currency: row.currency,
-            initiator: None,
-        };
-        if rules.watches(&transfer)
-            && let Some(raised) = rules.new_account(&transfer, row.posted_at, env.occurred_at)
-        {
-            raise(conn, &transfer, row.posted_at, raised).await?;
-        }
-    }
-    Ok(())
+    let earlier: Vec<(Posted, DateTime<Utc>)> = earlier
+        .into_iter()
+        .map(|row| {
+            let transfer = Posted {
+                transfer_id: row.transfer_id,
+                kind: row.kind,
+                debit_account_id: row.debit_account_id,
+                credit_account_id: row.credit_account_id,
+                amount_minor: row.amount_minor,
+                currency: row.currency,
+                initiator: None,
+            };
+            (transfer, row.posted_at)
+        })
+        .collect();
+    let raised: Vec<(&Posted, DateTime<Utc>, Raised)> = earlier
+        .iter()
+        .filter(|(transfer, _)| rules.watches(transfer))
+        .filter_map(|(transfer, posted_at)| {
+            rules
+                .new_account(transfer, *posted_at, env.occurred_at)
+                .map(|r| (transfer, *posted_at, r))
+        })
+        .collect();
+    raise_many(conn, &raised).await
 }
 
 /// Updates the aggregates for one new event.
