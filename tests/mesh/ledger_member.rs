@@ -933,12 +933,41 @@ async fn batches_apply_in_order_with_linked_chains() {
         .map(|_| item(&a.account_id, &b.account_id, 7, false))
         .collect();
     let response = client
-        .create_transfers(bearer(pb::CreateTransfersRequest { transfers: full }, &alice))
+        .create_transfers(bearer(
+            pb::CreateTransfersRequest {
+                transfers: full.clone(),
+            },
+            &alice,
+        ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(response.posted_count, 1_000);
     assert_eq!(mesh.posted(&bob, &b.account_id).await, 100 + 7_000);
+
+    // The same batch again, with two new items among the replays: every
+    // replayed item answers with its original transfer and moves nothing,
+    // the new ones post (the keys are looked up one index probe each).
+    let mut retry = full.clone();
+    retry[0] = item(&a.account_id, &b.account_id, 1, false);
+    retry[999] = item(&a.account_id, &b.account_id, 2, false);
+    let again = client
+        .create_transfers(bearer(pb::CreateTransfersRequest { transfers: retry }, &alice))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((again.posted_count, again.failed_count), (1_000, 0));
+    let id = |r: &pb::TransferResult| r.transfer.as_ref().map(|t| t.transfer_id.clone());
+    for (original, replayed) in response.results[1..999].iter().zip(&again.results[1..999]) {
+        assert!(id(original).is_some());
+        assert_eq!(
+            id(original),
+            id(replayed),
+            "a replay answers with the original transfer"
+        );
+    }
+    assert_ne!(id(&response.results[0]), id(&again.results[0]));
+    assert_eq!(mesh.posted(&bob, &b.account_id).await, 100 + 7_000 + 3);
     assert!(mesh.integrity().await.consistent);
     mesh.stop().await;
 }
