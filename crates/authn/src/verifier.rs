@@ -24,6 +24,10 @@ const TOKEN_MAX_LEN: usize = 4096;
 const KEY_REFRESH_MIN_INTERVAL_SECS: u64 = 10;
 /// Keys are re-fetched when older than this, so removed keys stop verifying.
 const KEY_MAX_AGE_SECS: u64 = 600;
+/// Verified tokens remembered per process (see [`Verifier::verify`]); past
+/// this, expired entries are swept, and if none expired the cache starts
+/// over. About 1 KiB each.
+const VERIFIED_MAX: usize = 10_000;
 
 /// The claims of a bank access token.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -52,6 +56,24 @@ pub struct Claims {
 struct KeyCache {
     keys: HashMap<String, DecodingKey>,
     fetched_at: Option<Instant>,
+    /// Tokens whose signature and claims verified under these keys: the
+    /// caller, and the token's validity window (Unix seconds). Emptied
+    /// whenever the keys are replaced, so a token signed by a key that is
+    /// gone stops verifying with the key.
+    verified: HashMap<Arc<str>, Verified>,
+}
+
+#[derive(Clone)]
+struct Verified {
+    caller: Caller,
+    nbf: i64,
+    exp: i64,
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 struct Inner {
@@ -133,6 +155,7 @@ impl Verifier {
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 cache.keys = keys;
                 cache.fetched_at = Some(Instant::now());
+                cache.verified.clear();
                 found.ok_or(AuthError::Invalid)
             }
             Err(error) => {
@@ -143,10 +166,64 @@ impl Verifier {
         }
     }
 
+    /// A token verified before, if its keys are still fresh and it is
+    /// within its validity window now (with [`LEEWAY_SECS`], as decoding
+    /// checks it).
+    fn remembered(&self, token: &str) -> Option<Caller> {
+        let cache = self.inner.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache
+            .fetched_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(KEY_MAX_AGE_SECS))
+        {
+            return None;
+        }
+        let verified = cache.verified.get(token)?;
+        let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
+        let now = now_unix();
+        (now <= verified.exp.saturating_add(leeway) && now >= verified.nbf.saturating_sub(leeway))
+            .then(|| verified.caller.clone())
+    }
+
+    fn remember(&self, token: &str, verified: Verified, kid: &str) {
+        let mut cache = self
+            .inner
+            .cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Keys replaced while this token was being verified: do not keep a
+        // result that the new keys might not give.
+        if !cache.keys.contains_key(kid) {
+            return;
+        }
+        if cache.verified.len() >= VERIFIED_MAX {
+            let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
+            let now = now_unix();
+            cache.verified.retain(|_, v| now <= v.exp.saturating_add(leeway));
+            if cache.verified.len() >= VERIFIED_MAX {
+                cache.verified.clear();
+            }
+        }
+        cache.verified.insert(Arc::from(token), verified);
+    }
+
     /// Verifies `token` (the JWT, without `Bearer `).
+    ///
+    /// The signature check (Ed25519, about 50 us) is done once per token:
+    /// a token that verified is remembered with its caller and validity
+    /// window, and later calls with the same token only re-check the time
+    /// and the session's revocation. The memory is bounded
+    /// ([`VERIFIED_MAX`] tokens) and forgotten with the keys (when they are
+    /// refreshed, or older than [`KEY_MAX_AGE_SECS`]); only tokens that
+    /// verified are remembered.
     pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         if token.is_empty() || token.len() > TOKEN_MAX_LEN {
             return Err(AuthError::Invalid);
+        }
+        if let Some(caller) = self.remembered(token) {
+            if self.inner.revocations.is_revoked(caller.session_id) {
+                return Err(AuthError::Revoked);
+            }
+            return Ok(caller);
         }
         // `alg: none`, HS256 and every other algorithm fail here or in decode.
         let header = decode_header(token).map_err(|_| AuthError::Invalid)?;
@@ -168,11 +245,21 @@ impl Verifier {
         let mut roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
         roles.sort();
         roles.dedup();
-        Ok(Caller {
+        let caller = Caller {
             user_id,
             session_id,
             roles,
-        })
+        };
+        self.remember(
+            token,
+            Verified {
+                caller: caller.clone(),
+                nbf: claims.nbf,
+                exp: claims.exp,
+            },
+            &kid,
+        );
+        Ok(caller)
     }
 
     /// Verifies an `authorization` header value (`Bearer <jwt>`).
@@ -183,5 +270,98 @@ impl Verifier {
             return Err(AuthError::Invalid);
         }
         self.verify(token.trim()).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use jsonwebtoken::{Header, encode};
+
+    use super::*;
+    use crate::keys::{SigningKey, StaticKeys};
+
+    fn verifier() -> (SigningKey, Verifier) {
+        let (key, _) = SigningKey::generate().unwrap();
+        let verifier = Verifier::new(StaticKeys(vec![key.jwk()]), Revocations::new("test"));
+        (key, verifier)
+    }
+
+    fn token(key: &SigningKey, sub: Uuid, sid: Uuid, nbf: i64, exp: i64) -> String {
+        let claims = Claims {
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            sub: sub.to_string(),
+            exp,
+            iat: nbf,
+            nbf,
+            jti: Uuid::new_v4().to_string(),
+            sid: sid.to_string(),
+            roles: vec!["member".to_owned()],
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(key.kid().to_owned());
+        encode(&header, &claims, key.encoding_key()).unwrap()
+    }
+
+    fn leeway() -> i64 {
+        i64::try_from(LEEWAY_SECS).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_still_expires() {
+        let (key, verifier) = verifier();
+        let now = now_unix();
+        // Valid (leeway included) until the end of the next second.
+        let jwt = token(&key, Uuid::new_v4(), Uuid::new_v4(), now - 60, now - leeway() + 1);
+        let first = verifier.verify(&jwt).await.unwrap();
+        assert_eq!(verifier.verify(&jwt).await.unwrap(), first, "remembered");
+        tokio::time::sleep(Duration::from_millis(2_100)).await;
+        assert_eq!(verifier.verify(&jwt).await.unwrap_err(), AuthError::Expired);
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_of_a_revoked_session_is_refused() {
+        let (key, verifier) = verifier();
+        let session = Uuid::new_v4();
+        let now = now_unix();
+        let jwt = token(&key, Uuid::new_v4(), session, now, now + 300);
+        verifier.verify(&jwt).await.unwrap();
+        verifier.revocations().revoke(session, now + 300);
+        assert_eq!(verifier.verify(&jwt).await.unwrap_err(), AuthError::Revoked);
+    }
+
+    #[tokio::test]
+    async fn only_the_exact_token_is_remembered() {
+        let (key, verifier) = verifier();
+        let now = now_unix();
+        let jwt = token(&key, Uuid::new_v4(), Uuid::new_v4(), now, now + 300);
+        verifier.verify(&jwt).await.unwrap();
+        // Another payload under the remembered token's signature.
+        let other = token(&key, Uuid::new_v4(), Uuid::new_v4(), now, now + 300);
+        let (signed, signature) = jwt.rsplit_once('.').unwrap();
+        let (other_signed, _) = other.rsplit_once('.').unwrap();
+        assert_ne!(signed, other_signed);
+        let forged = format!("{other_signed}.{signature}");
+        assert_eq!(verifier.verify(&forged).await.unwrap_err(), AuthError::Invalid);
+        // The remembered token with its signature changed.
+        let mut bytes = signature.as_bytes().to_vec();
+        bytes[0] = if bytes[0] == b'A' { b'B' } else { b'A' };
+        let tampered = format!("{signed}.{}", String::from_utf8(bytes).unwrap());
+        assert_eq!(verifier.verify(&tampered).await.unwrap_err(), AuthError::Invalid);
+        assert!(verifier.verify(&jwt).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_memory_is_bounded() {
+        let (key, verifier) = verifier();
+        let now = now_unix();
+        for _ in 0..VERIFIED_MAX + 10 {
+            let jwt = token(&key, Uuid::new_v4(), Uuid::new_v4(), now, now + 300);
+            verifier.verify(&jwt).await.unwrap();
+        }
+        let cache = verifier.inner.cache.read().unwrap();
+        assert!(cache.verified.len() <= VERIFIED_MAX, "{}", cache.verified.len());
+        assert!(!cache.verified.is_empty());
     }
 }
