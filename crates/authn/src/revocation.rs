@@ -14,7 +14,8 @@ pub const REVOKED_SESSIONS_KEY: &str = "auth:revoked_sessions";
 /// handled the logout.
 pub const REVOCATION_SYNC_INTERVAL_MS: u64 = 1_000;
 
-fn now_unix() -> i64 {
+/// The current Unix second.
+pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::caller::{AuthError, Caller, Role};
 use crate::keys::{KeySource, decoding_key};
-use crate::revocation::Revocations;
+use crate::revocation::{Revocations, now_unix};
 
 /// `iss` of every access token.
 pub const ISSUER: &str = "bank-auth";
@@ -63,17 +63,24 @@ struct KeyCache {
     verified: HashMap<Arc<str>, Verified>,
 }
 
+/// A verified token's caller and the Unix seconds between which it is
+/// valid, leeway included (as decoding checks `nbf` and `exp`).
 #[derive(Clone)]
 struct Verified {
     caller: Caller,
-    nbf: i64,
-    exp: i64,
+    valid_from: i64,
+    valid_until: i64,
 }
 
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+impl Verified {
+    fn new(caller: Caller, nbf: i64, exp: i64) -> Self {
+        let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
+        Self {
+            caller,
+            valid_from: nbf.saturating_sub(leeway),
+            valid_until: exp.saturating_add(leeway),
+        }
+    }
 }
 
 struct Inner {
@@ -167,8 +174,7 @@ impl Verifier {
     }
 
     /// A token verified before, if its keys are still fresh and it is
-    /// within its validity window now (with [`LEEWAY_SECS`], as decoding
-    /// checks it).
+    /// within its validity window now.
     fn remembered(&self, token: &str) -> Option<Caller> {
         let cache = self.inner.cache.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         if cache
@@ -178,9 +184,8 @@ impl Verifier {
             return None;
         }
         let verified = cache.verified.get(token)?;
-        let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
-        let now = now_unix();
-        (now <= verified.exp.saturating_add(leeway) && now >= verified.nbf.saturating_sub(leeway))
+        (verified.valid_from..=verified.valid_until)
+            .contains(&now_unix())
             .then(|| verified.caller.clone())
     }
 
@@ -196,9 +201,8 @@ impl Verifier {
             return;
         }
         if cache.verified.len() >= VERIFIED_MAX {
-            let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
             let now = now_unix();
-            cache.verified.retain(|_, v| now <= v.exp.saturating_add(leeway));
+            cache.verified.retain(|_, v| now <= v.valid_until);
             if cache.verified.len() >= VERIFIED_MAX {
                 cache.verified.clear();
             }
@@ -250,15 +254,7 @@ impl Verifier {
             session_id,
             roles,
         };
-        self.remember(
-            token,
-            Verified {
-                caller: caller.clone(),
-                nbf: claims.nbf,
-                exp: claims.exp,
-            },
-            &kid,
-        );
+        self.remember(token, Verified::new(caller.clone(), claims.nbf, claims.exp), &kid);
         Ok(caller)
     }
 
