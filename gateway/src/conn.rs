@@ -7,8 +7,14 @@
 //!   one client cannot take every slot;
 //! - a connection must send its first request's headers within
 //!   `header_read_timeout_ms` (this also bounds hyper's protocol sniffing,
-//!   which has no timeout of its own), and HTTP/1 request headers must
-//!   arrive within it (hyper's `header_read_timeout`);
+//!   which has no timeout of its own);
+//! - on an HTTP/1 keep-alive connection, a later request's headers must
+//!   arrive within `header_read_timeout_ms` of their first byte (slow
+//!   loris), while the connection itself may wait for that first byte as
+//!   long as any idle connection ([`Watched`]: hyper's own
+//!   `header_read_timeout` would start at the end of the previous
+//!   response, so every keep-alive connection idle for that long would be
+//!   closed under clients that still count on it);
 //! - a connection with no request in flight for `idle_timeout_ms` is closed
 //!   gracefully (GOAWAY for HTTP/2);
 //! - on shutdown every connection is asked to close gracefully and the
@@ -93,15 +99,34 @@ impl Drop for ClientSlot {
 /// with nothing in flight) may take before it is dropped.
 const CLOSE_GRACE_SECS: u64 = 5;
 
+/// `Activity`'s "no time recorded".
+const NEVER: u64 = u64::MAX;
+
 /// Request activity of one connection: requests in flight (their response
-/// bodies not yet finished) and when the count last changed.
+/// bodies not yet finished), when the count last changed, and whether the
+/// head of a next request has begun to arrive.
 #[derive(Debug)]
 pub(crate) struct Activity {
     started: Instant,
     in_flight: AtomicUsize,
-    /// Milliseconds after `started` of the last change; `u64::MAX` while no
+    /// Milliseconds after `started` of the last change; [`NEVER`] while no
     /// request ever arrived.
     last_change_ms: AtomicU64,
+    /// Milliseconds after `started` when bytes arrived while no request
+    /// was in flight (a request head under way, HTTP/1 only); [`NEVER`]
+    /// when none is.
+    head_since_ms: AtomicU64,
+}
+
+/// Why a connection should be closed (see [`Activity::idle`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Close {
+    /// No request in flight for the idle time, or no first request in
+    /// time: closed gracefully.
+    Idle,
+    /// A request head began to arrive and did not complete in time:
+    /// dropped at once.
+    StalledHead,
 }
 
 impl Activity {
@@ -109,46 +134,163 @@ impl Activity {
         Arc::new(Self {
             started: Instant::now(),
             in_flight: AtomicUsize::new(0),
-            last_change_ms: AtomicU64::new(u64::MAX),
+            last_change_ms: AtomicU64::new(NEVER),
+            head_since_ms: AtomicU64::new(NEVER),
         })
     }
 
-    fn stamp(&self) {
-        let elapsed = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
-        self.last_change_ms.store(elapsed, Ordering::Relaxed);
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(NEVER - 1)
     }
 
-    /// Marks a request in flight until the returned guard is dropped.
+    fn stamp(&self) {
+        self.last_change_ms.store(self.elapsed_ms(), Ordering::Relaxed);
+    }
+
+    /// Marks a request in flight until the returned guard is dropped. Its
+    /// head is complete, so no head is pending any more.
     pub(crate) fn enter(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.head_since_ms.store(NEVER, Ordering::Relaxed);
         self.stamp();
         InFlight(self.clone())
     }
 
+    /// Bytes arrived: with no request in flight they begin a request head,
+    /// whose clock starts now unless it is running already.
+    fn head_bytes(&self) {
+        if self.in_flight.load(Ordering::Relaxed) == 0 && self.head_since_ms.load(Ordering::Relaxed) == NEVER {
+            self.head_since_ms.store(self.elapsed_ms(), Ordering::Relaxed);
+        }
+    }
+
+    /// Stops timing heads (an HTTP/2 connection: its frames between
+    /// requests are no request head).
+    fn untimed_heads(&self) {
+        self.head_since_ms.store(NEVER, Ordering::Relaxed);
+    }
+
     /// Resolves once the connection has had nothing in flight for `idle`,
-    /// or never sent a complete request within `first_request`.
-    pub(crate) async fn idle(&self, first_request: Duration, idle: Duration) {
+    /// never sent a complete request within `head`, or began a later
+    /// request's head more than `head` ago without completing it.
+    pub(crate) async fn idle(&self, head: Duration, idle: Duration) -> Close {
         loop {
             let last = self.last_change_ms.load(Ordering::Relaxed);
-            let deadline = if last == u64::MAX {
-                self.started + first_request
+            let head_since = self.head_since_ms.load(Ordering::Relaxed);
+            let (deadline, why) = if last == NEVER {
+                (self.started + head, Close::Idle)
             } else {
-                self.started + Duration::from_millis(last) + idle
+                let idle_at = self.started + Duration::from_millis(last) + idle;
+                let head_at = (head_since != NEVER).then(|| self.started + Duration::from_millis(head_since) + head);
+                match head_at {
+                    Some(head_at) if head_at < idle_at => (head_at, Close::StalledHead),
+                    _ => (idle_at, Close::Idle),
+                }
             };
             if Instant::now() >= deadline
                 && self.in_flight.load(Ordering::Relaxed) == 0
                 && self.last_change_ms.load(Ordering::Relaxed) == last
+                && self.head_since_ms.load(Ordering::Relaxed) == head_since
             {
-                return;
+                return why;
             }
-            // In flight: look again after a while; otherwise at the deadline.
+            // In flight: look again after a while; otherwise at the deadline
+            // (or sooner, for a head that starts meanwhile).
             let wake = if self.in_flight.load(Ordering::Relaxed) > 0 {
                 Instant::now() + idle.min(Duration::from_secs(1)).max(Duration::from_millis(100))
             } else {
-                deadline.max(Instant::now() + Duration::from_millis(10))
+                deadline
+                    .min(Instant::now() + head.max(Duration::from_millis(10)))
+                    .max(Instant::now() + Duration::from_millis(10))
             };
             tokio::time::sleep_until(wake).await;
         }
+    }
+}
+
+/// The HTTP/2 connection preface's first bytes (`PRI * HTTP/2.0`); no
+/// HTTP/1 method starts so.
+const H2_PREFACE_START: &[u8; 3] = b"PRI";
+
+/// A connection's byte stream, watched for request heads: bytes that
+/// arrive while no request is in flight start the head's clock (see
+/// [`Activity::idle`]). A connection that opens with the HTTP/2 preface is
+/// not timed this way.
+#[derive(Debug)]
+pub(crate) struct Watched<I> {
+    inner: I,
+    activity: Arc<Activity>,
+    /// The connection's first bytes, up to the preface check.
+    start: [u8; 3],
+    start_len: usize,
+    http2: bool,
+}
+
+impl<I> Watched<I> {
+    pub(crate) fn new(inner: I, activity: Arc<Activity>) -> Self {
+        Self {
+            inner,
+            activity,
+            start: [0; 3],
+            start_len: 0,
+            http2: false,
+        }
+    }
+
+    fn arrived(&mut self, bytes: &[u8]) {
+        if self.start_len < self.start.len() {
+            let take = bytes.len().min(self.start.len() - self.start_len);
+            self.start[self.start_len..self.start_len + take].copy_from_slice(&bytes[..take]);
+            self.start_len += take;
+            if self.start_len == self.start.len() && &self.start == H2_PREFACE_START {
+                self.http2 = true;
+                self.activity.untimed_heads();
+            }
+        }
+        if !self.http2 {
+            self.activity.head_bytes();
+        }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.arrived(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -203,7 +345,9 @@ impl HttpBody for ActivityBody {
 /// Time limits of one connection.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ConnectionLimits {
-    pub(crate) first_request: Duration,
+    /// A request's head must arrive within this: the first one from the
+    /// connection's start, later ones from their first byte.
+    pub(crate) head: Duration,
     pub(crate) idle: Duration,
     pub(crate) shutdown_grace: Duration,
 }
@@ -244,9 +388,10 @@ pub(crate) async fn serve<I, S>(
         client_slot: _client_slot,
         peer,
     } = lifecycle;
+    let io = Watched::new(io, activity.clone());
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(connection);
-    let idle = activity.idle(limits.first_request, limits.idle);
+    let idle = activity.idle(limits.head, limits.idle);
     tokio::pin!(idle);
     let mut close_by: Option<Instant> = None;
     let mut shutting_down = *shutdown.borrow();
@@ -263,7 +408,11 @@ pub(crate) async fn serve<I, S>(
                 }
                 return;
             }
-            () = &mut idle, if close_by.is_none() => {
+            why = &mut idle, if close_by.is_none() => {
+                if why == Close::StalledHead {
+                    tracing::debug!(%peer, "dropping a connection whose request head stalled");
+                    return;
+                }
                 tracing::debug!(%peer, "closing an idle connection");
                 connection.as_mut().graceful_shutdown();
                 close_by = Some(Instant::now() + Duration::from_secs(CLOSE_GRACE_SECS));
@@ -281,5 +430,80 @@ pub(crate) async fn serve<I, S>(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    /// Reads what the peer wrote through `watched`.
+    async fn pass<I: AsyncRead + Unpin>(watched: &mut Watched<I>, len: usize) {
+        let mut buf = vec![0u8; len];
+        watched.read_exact(&mut buf).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_later_http1_head_is_timed_from_its_first_byte() {
+        let activity = Activity::new();
+        let (mut peer, io) = tokio::io::duplex(1024);
+        let mut watched = Watched::new(io, activity.clone());
+        let first = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        peer.write_all(first).await.unwrap();
+        pass(&mut watched, first.len()).await;
+        drop(activity.enter());
+        assert_eq!(
+            activity.head_since_ms.load(Ordering::Relaxed),
+            NEVER,
+            "a complete head is not pending"
+        );
+
+        // Idle between requests: no head clock.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(activity.head_since_ms.load(Ordering::Relaxed), NEVER);
+        let started = Instant::now();
+        peer.write_all(b"GET / HT").await.unwrap();
+        pass(&mut watched, 8).await;
+        let why = tokio::time::timeout(
+            Duration::from_secs(5),
+            activity.idle(Duration::from_millis(100), Duration::from_secs(10)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(why, Close::StalledHead);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(90) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn http2_frames_between_requests_are_not_a_head() {
+        let activity = Activity::new();
+        let (mut peer, io) = tokio::io::duplex(1024);
+        let mut watched = Watched::new(io, activity.clone());
+        let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+        // The preface in two pieces, split inside its first three bytes.
+        peer.write_all(&preface[..2]).await.unwrap();
+        pass(&mut watched, 2).await;
+        peer.write_all(&preface[2..]).await.unwrap();
+        pass(&mut watched, preface.len() - 2).await;
+        drop(activity.enter());
+        // A PING frame while nothing is in flight.
+        peer.write_all(&[0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])
+            .await
+            .unwrap();
+        pass(&mut watched, 17).await;
+        assert_eq!(activity.head_since_ms.load(Ordering::Relaxed), NEVER);
+        let why = tokio::time::timeout(
+            Duration::from_secs(5),
+            activity.idle(Duration::from_millis(50), Duration::from_millis(300)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(why, Close::Idle);
     }
 }

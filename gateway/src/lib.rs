@@ -83,7 +83,9 @@ pub struct EdgeLimits {
     #[serde(default = "default_max_connections_per_client")]
     pub max_connections_per_client: usize,
     /// A new connection must send its first request's headers within this,
-    /// and so must every HTTP/1 request (slow-loris), in milliseconds.
+    /// and a later HTTP/1 request's headers must arrive within this of
+    /// their first byte (slow loris), in milliseconds. Keep-alive
+    /// connections may wait for a next request up to `idle_timeout_ms`.
     #[serde(default = "default_header_read_timeout_ms")]
     pub header_read_timeout_ms: u64,
     /// A connection with no request in flight for this long is closed
@@ -489,7 +491,7 @@ pub async fn serve(
     let local_addr = listener.local_addr()?;
     tracing::info!(%local_addr, tls = secure, services = backends_count(&services), "gateway listening");
     let connection_limits = conn::ConnectionLimits {
-        first_request: Duration::from_millis(config.limits.header_read_timeout_ms.max(1)),
+        head: Duration::from_millis(config.limits.header_read_timeout_ms.max(1)),
         idle: Duration::from_millis(config.limits.idle_timeout_ms.max(1)),
         shutdown_grace: Duration::from_secs(SHUTDOWN_GRACE_SECS),
     };
@@ -504,7 +506,11 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(connection_limits.first_request);
+        // A backstop only: hyper starts this clock when the previous
+        // response ends, so at `head` it would close every keep-alive
+        // connection idle that long. Heads are timed from their first byte
+        // by `conn::Watched`.
+        .header_read_timeout(connection_limits.head.max(connection_limits.idle));
     builder.http2().timer(TokioTimer::new());
     let mut refused_logged = false;
     tokio::pin!(shutdown);

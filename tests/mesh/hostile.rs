@@ -2,7 +2,8 @@
 //! over the 4 MiB limit and protobuf nested past the decoder's recursion
 //! limit are refused with a status and crash nothing; slow-loris clients,
 //! floods of idle connections and slow request bodies do not starve other
-//! clients; and schemathesis fuzzes the whole REST surface from
+//! clients, while HTTP/1.1 keep-alive connections may wait between
+//! requests as long as any idle connection; and schemathesis fuzzes the whole REST surface from
 //! `/openapi.json` without a server error or a response that violates the
 //! document.
 
@@ -316,6 +317,101 @@ async fn slow_loris_connection_floods_and_slow_bodies_do_not_starve_other_client
         assert_eq!(closed, streams.len(), "{name}: closed by the gateway");
     }
     eprintln!("slowest normal round trip under attack: {slowest:?}");
+    gateway.stop().await.unwrap();
+    mesh.stop().await;
+}
+
+/// Reads one HTTP/1.1 response with a `content-length` body from `stream`
+/// and returns its status code.
+async fn read_response(stream: &mut TcpStream) -> u16 {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .expect("a content-length");
+            if data.len() >= end + 4 + length {
+                let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+                return status.expect("a status line");
+            }
+        }
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("a response within 5 s")
+            .expect("the connection stays open");
+        assert!(read > 0, "the gateway closed the connection before answering");
+        data.extend_from_slice(&buf[..read]);
+    }
+}
+
+#[tokio::test]
+async fn keep_alive_connections_wait_for_a_next_request_but_a_trickled_head_is_dropped() {
+    let mesh = TestMesh::start().await;
+    let limits = bank_gateway::EdgeLimits {
+        header_read_timeout_ms: 400,
+        idle_timeout_ms: 10_000,
+        ..bank_gateway::EdgeLimits::default()
+    };
+    let gateway = mesh.extra_gateway(limits).await;
+    let request = b"GET /v1/auth/jwks HTTP/1.1\r\nHost: bank\r\n\r\n";
+    let mut stream = TcpStream::connect(gateway.addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    assert_eq!(read_response(&mut stream).await, 200);
+
+    // Idle for three head timeouts between requests: still open, as a
+    // client's connection pool expects.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    stream.write_all(request).await.unwrap();
+    assert_eq!(
+        read_response(&mut stream).await,
+        200,
+        "a keep-alive connection serves its next request"
+    );
+
+    // A next request whose head trickles in, a header line every 100 ms,
+    // is dropped once its first byte is a head timeout old: the trickle
+    // does not restart the clock, and the idle timeout does not apply.
+    let started = Instant::now();
+    stream
+        .write_all(b"GET /v1/auth/jwks HTTP/1.1\r\nHost: bank\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let closed_after = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a trickled head kept the connection open"
+        );
+        if stream.write_all(b"x-slow: 1\r\n").await.is_err() {
+            break started.elapsed();
+        }
+        match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => break started.elapsed(),
+            Ok(Ok(_)) => panic!("the gateway answered an incomplete request head"),
+            Err(_) => {}
+        }
+    };
+    assert!(
+        closed_after >= Duration::from_millis(350) && closed_after < Duration::from_millis(2_000),
+        "dropped {closed_after:?} after the head began (head timeout 400 ms)"
+    );
+
+    // HTTP/2 connections are not timed by heads: a gRPC channel idle for
+    // several head timeouts keeps working.
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", gateway.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = AuthServiceClient::new(channel);
+    client.get_jwks(auth::GetJwksRequest {}).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    client.get_jwks(auth::GetJwksRequest {}).await.unwrap();
+
     gateway.stop().await.unwrap();
     mesh.stop().await;
 }
