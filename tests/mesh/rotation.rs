@@ -1,6 +1,8 @@
 //! Certificate rotation without restart: a service keeps answering while
 //! its certificate is replaced under load, new handshakes present the new
-//! certificate, and a revoked or expired client certificate stops working.
+//! certificate, and a revoked or expired client certificate stops working,
+//! also on a connection opened before the revocation (servers recycle
+//! connections, without a failed call).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,8 +16,19 @@ use rustls_pki_types::ServerName;
 use rustls_pki_types::pem::PemObject as _;
 
 async fn spawn_auth(pki: &TestPki, db: &TestDatabase, crl: Option<std::path::PathBuf>) -> Running {
+    spawn_auth_aged(pki, db, crl, bank_config::MAX_CONNECTION_AGE_SECS_DEFAULT).await
+}
+
+/// Auth whose server recycles client connections after `max_age_secs`.
+async fn spawn_auth_aged(
+    pki: &TestPki,
+    db: &TestDatabase,
+    crl: Option<std::path::PathBuf>,
+    max_age_secs: u64,
+) -> Running {
     let mut mesh = bank_testkit::mesh_config(pki, "auth", db, &bank_testkit::redis_prefix());
     mesh.tls.crl = crl;
+    mesh.max_connection_age_secs = max_age_secs;
     let config = Config {
         mesh,
         jwt: JwtConfig {
@@ -138,5 +151,108 @@ async fn revoked_and_expired_client_certificates_stop_working() {
         "a revoked certificate is refused"
     );
     assert!(call(pki.mesh_tls("account"), auth.addr).await, "others still work");
+    auth.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn recycled_connections_lose_no_call_under_load() {
+    let pki = TestPki::new();
+    let db = TestDatabase::create("rotation").await;
+    let auth = spawn_auth_aged(&pki, &db, None, 1).await;
+    // One channel (one connection at a time), as the gateway and every
+    // service hold per peer.
+    let channel = bank_testkit::channel(&pki, "gateway", auth.addr).await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut load = Vec::new();
+    for _ in 0..8 {
+        let (calls, failures, channel) = (calls.clone(), failures.clone(), channel.clone());
+        load.push(tokio::spawn(async move {
+            let mut client = AuthServiceClient::new(channel);
+            while tokio::time::Instant::now() < deadline {
+                match client.get_jwks(pb::GetJwksRequest {}).await {
+                    Ok(_) => calls.fetch_add(1, Ordering::Relaxed),
+                    Err(status) => {
+                        eprintln!("failed: {status:?}");
+                        failures.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+            }
+        }));
+    }
+    for task in load {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        failures.load(Ordering::Relaxed),
+        0,
+        "no call failed across 4 or more connection ages"
+    );
+    assert!(calls.load(Ordering::Relaxed) > 100, "{calls:?}");
+    auth.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_stops_working_on_a_connection_opened_before() {
+    let pki = TestPki::new();
+    let db = TestDatabase::create("rotation").await;
+    let crl = pki.write_crl(&[]);
+    let auth = spawn_auth_aged(&pki, &db, Some(crl), 1).await;
+    let channel = bank_testkit::channel(&pki, "gateway", auth.addr).await;
+    let mut client = AuthServiceClient::new(channel);
+    client.get_jwks(pb::GetJwksRequest {}).await.unwrap();
+
+    pki.write_crl(&[pki.serial("gateway")]);
+    tokio::time::sleep(Duration::from_millis(
+        bank_mtls::TLS_RELOAD_INTERVAL_SECS * 1_000 + 1_500,
+    ))
+    .await;
+    // The open connection is recycled within its age; the new handshake
+    // is refused, so the same client stops getting answers.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut refused = false;
+    while tokio::time::Instant::now() < deadline {
+        if client.get_jwks(pb::GetJwksRequest {}).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "a revoked certificate kept working on its old connection");
+    auth.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_cannot_resume_an_earlier_tls_session() {
+    let pki = TestPki::new();
+    let db = TestDatabase::create("rotation").await;
+    let crl = pki.write_crl(&[]);
+    // Connections are never recycled here: only the reconnect matters.
+    let auth = spawn_auth_aged(&pki, &db, Some(crl), 0).await;
+    // One client configuration for every connection, as a workload keeps
+    // per peer: its TLS session cache would offer a resumption.
+    let paths = pki.tls_paths("gateway");
+    let tls = bank_mtls::ReloadableTls::load(&paths.ca, &paths.cert, &paths.key, None).unwrap();
+    let endpoint = tls.endpoint(&format!("https://{}", auth.addr)).unwrap();
+    let first = endpoint.connect().await.unwrap();
+    AuthServiceClient::new(first)
+        .get_jwks(pb::GetJwksRequest {})
+        .await
+        .unwrap();
+
+    pki.write_crl(&[pki.serial("gateway")]);
+    tokio::time::sleep(Duration::from_millis(
+        bank_mtls::TLS_RELOAD_INTERVAL_SECS * 1_000 + 1_500,
+    ))
+    .await;
+    let again = match endpoint.connect().await {
+        Ok(channel) => AuthServiceClient::new(channel)
+            .get_jwks(pb::GetJwksRequest {})
+            .await
+            .is_ok(),
+        Err(_) => false,
+    };
+    assert!(!again, "a revoked certificate reconnected by resuming its TLS session");
     auth.stop().await.unwrap();
 }

@@ -85,6 +85,7 @@ impl MeshSettings {
                 let offset = SERVICES.iter().position(|(s, _)| *s == service).unwrap_or(0);
                 SocketAddr::new(self.host, base + u16::try_from(offset).unwrap_or(0))
             }),
+            max_connection_age_secs: bank_config::MAX_CONNECTION_AGE_SECS_DEFAULT,
         })
     }
 }

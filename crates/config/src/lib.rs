@@ -132,6 +132,20 @@ pub struct MeshConfig {
     /// when unset.
     #[serde(default)]
     pub admin_listen: Option<SocketAddr>,
+    /// Seconds after which the gRPC server asks a client connection to
+    /// close (HTTP/2 GOAWAY; calls in flight finish), so that clients
+    /// reconnect: new replicas behind a Service get their share of
+    /// long-lived mesh connections, and a revoked client certificate stops
+    /// being used. 0 keeps connections forever.
+    #[serde(default = "default_max_connection_age_secs")]
+    pub max_connection_age_secs: u64,
+}
+
+/// Default of [`MeshConfig::max_connection_age_secs`].
+pub const MAX_CONNECTION_AGE_SECS_DEFAULT: u64 = 300;
+
+fn default_max_connection_age_secs() -> u64 {
+    MAX_CONNECTION_AGE_SECS_DEFAULT
 }
 
 fn default_listen() -> SocketAddr {

@@ -162,6 +162,7 @@ impl MeshTls {
             .with_client_cert_verifier(verifier)
             .with_single_cert(self.chain.clone(), self.private_key()?)
             .map_err(|e| TlsError::Rustls(e.to_string()))?;
+        crate::without_resumption(&mut config);
         config.alpn_protocols = vec![b"h2".to_vec()];
         if allow_http1 {
             config.alpn_protocols.push(b"http/1.1".to_vec());

@@ -203,6 +203,7 @@ impl ReloadableTls {
             .with_client_cert_verifier(Arc::new(Dynamic(self.clone())))
             .with_cert_resolver(Arc::new(Dynamic(self.clone())));
         config.alpn_protocols = vec![b"h2".to_vec()];
+        crate::without_resumption(&mut config);
         if allow_http1 {
             config.alpn_protocols.push(b"http/1.1".to_vec());
         }

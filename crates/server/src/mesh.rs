@@ -91,6 +91,7 @@ impl ServiceDeps {
             }
         }));
         Ok(crate::MeshServer::new(workload)
+            .max_connection_age(config.max_connection_age_secs)
             .readiness(self.readiness(workload))
             .admin(admin)
             .keep(sampler))

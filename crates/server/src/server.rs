@@ -64,6 +64,7 @@ pub struct MeshServer {
     readiness: Readiness,
     admin: Option<TcpListener>,
     tasks: Vec<BackgroundTask>,
+    max_connection_age: Option<Duration>,
 }
 
 impl std::fmt::Debug for MeshServer {
@@ -85,7 +86,17 @@ impl MeshServer {
             readiness: Readiness::new(),
             admin: None,
             tasks: Vec::new(),
+            max_connection_age: Some(Duration::from_secs(bank_config::MAX_CONNECTION_AGE_SECS_DEFAULT)),
         }
+    }
+
+    /// Asks each client connection to close after `secs` (0: never): see
+    /// [`bank_config::MeshConfig::max_connection_age_secs`]. Calls in
+    /// flight, streams included, finish on the old connection; new calls
+    /// go to a new one.
+    pub fn max_connection_age(mut self, secs: u64) -> Self {
+        self.max_connection_age = (secs > 0).then(|| Duration::from_secs(secs));
+        self
     }
 
     /// Keeps `task` running as long as the server.
@@ -215,7 +226,13 @@ impl MeshServer {
             let _ = stop_tx.send(());
         };
 
-        let server = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(age) = self.max_connection_age {
+            // Recycle client connections: clients reconnect, reaching new
+            // replicas and handshaking with current certificates and CRLs.
+            builder = builder.max_connection_age(age);
+        }
+        let server = builder
             // Bound every RPC so a stuck dependency cannot pin resources forever.
             .timeout(Duration::from_secs(REQUEST_TIMEOUT_SECS))
             // One greedy connection cannot take the whole server.

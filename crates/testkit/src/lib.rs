@@ -220,6 +220,7 @@ pub fn mesh_config(pki: &TestPki, workload: &str, database: &TestDatabase, redis
         peers: PeerUrls::default(),
         log_format: LogFormat::Json,
         admin_listen: None,
+        max_connection_age_secs: bank_config::MAX_CONNECTION_AGE_SECS_DEFAULT,
     }
 }
 
