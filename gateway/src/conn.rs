@@ -10,7 +10,7 @@
 //!   which has no timeout of its own);
 //! - on an HTTP/1 keep-alive connection, a later request's headers must
 //!   arrive within `header_read_timeout_ms` of their first byte (slow
-//!   loris), while the connection itself may wait for that first byte as
+//!   loris; checked every quarter of it), while the connection itself may wait for that first byte as
 //!   long as any idle connection ([`Watched`]: hyper's own
 //!   `header_read_timeout` would start at the end of the previous
 //!   response, so every keep-alive connection idle for that long would be
@@ -194,13 +194,15 @@ impl Activity {
             {
                 return why;
             }
-            // In flight: look again after a while; otherwise at the deadline
-            // (or sooner, for a head that starts meanwhile).
+            // In flight: look again after a while; otherwise at the deadline,
+            // or after a quarter of `head` for a head that starts meanwhile
+            // (so a stalled head is dropped within 1.25 `head` of its first
+            // byte, with no wake-up per request).
             let wake = if self.in_flight.load(Ordering::Relaxed) > 0 {
                 Instant::now() + idle.min(Duration::from_secs(1)).max(Duration::from_millis(100))
             } else {
                 deadline
-                    .min(Instant::now() + head.max(Duration::from_millis(10)))
+                    .min(Instant::now() + (head / 4).max(Duration::from_millis(10)))
                     .max(Instant::now() + Duration::from_millis(10))
             };
             tokio::time::sleep_until(wake).await;
