@@ -10,11 +10,11 @@
 //!   which has no timeout of its own);
 //! - on an HTTP/1 keep-alive connection, a later request's headers must
 //!   arrive within `header_read_timeout_ms` of their first byte (slow
-//!   loris; checked every quarter of it), while the connection itself may wait for that first byte as
-//!   long as any idle connection ([`Watched`]: hyper's own
-//!   `header_read_timeout` would start at the end of the previous
-//!   response, so every keep-alive connection idle for that long would be
-//!   closed under clients that still count on it);
+//!   loris; checked every quarter of it), while the connection itself may
+//!   wait for that first byte as long as any idle connection
+//!   ([`Watched`]: hyper's own `header_read_timeout` would start at the end
+//!   of the previous response, so every keep-alive connection idle for
+//!   that long would be closed under clients that still count on it);
 //! - a connection with no request in flight for `idle_timeout_ms` is closed
 //!   gracefully (GOAWAY for HTTP/2);
 //! - on shutdown every connection is asked to close gracefully and the
