@@ -23,7 +23,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -116,6 +116,8 @@ pub(crate) struct Activity {
     /// was in flight (a request head under way, HTTP/1 only); [`NEVER`]
     /// when none is.
     head_since_ms: AtomicU64,
+    /// An HTTP/2 connection: no heads to time.
+    untimed: AtomicBool,
 }
 
 /// Why a connection should be closed (see [`Activity::idle`]).
@@ -136,6 +138,7 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             last_change_ms: AtomicU64::new(NEVER),
             head_since_ms: AtomicU64::new(NEVER),
+            untimed: AtomicBool::new(false),
         })
     }
 
@@ -167,6 +170,7 @@ impl Activity {
     /// Stops timing heads (an HTTP/2 connection: its frames between
     /// requests are no request head).
     fn untimed_heads(&self) {
+        self.untimed.store(true, Ordering::Relaxed);
         self.head_since_ms.store(NEVER, Ordering::Relaxed);
     }
 
@@ -197,9 +201,11 @@ impl Activity {
             // In flight: look again after a while; otherwise at the deadline,
             // or after a quarter of `head` for a head that starts meanwhile
             // (so a stalled head is dropped within 1.25 `head` of its first
-            // byte, with no wake-up per request).
+            // byte, with no wake-up per request); HTTP/2 has no heads.
             let wake = if self.in_flight.load(Ordering::Relaxed) > 0 {
                 Instant::now() + idle.min(Duration::from_secs(1)).max(Duration::from_millis(100))
+            } else if self.untimed.load(Ordering::Relaxed) && last != NEVER {
+                deadline.max(Instant::now() + Duration::from_millis(10))
             } else {
                 deadline
                     .min(Instant::now() + (head / 4).max(Duration::from_millis(10)))
