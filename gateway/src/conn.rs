@@ -159,10 +159,13 @@ impl Activity {
         InFlight(self.clone())
     }
 
-    /// Bytes arrived: with no request in flight they begin a request head,
-    /// whose clock starts now unless it is running already.
+    /// Bytes arrived: with no request in flight they begin a request head
+    /// (HTTP/1 only), whose clock starts now unless it is running already.
     fn head_bytes(&self) {
-        if self.in_flight.load(Ordering::Relaxed) == 0 && self.head_since_ms.load(Ordering::Relaxed) == NEVER {
+        if !self.untimed.load(Ordering::Relaxed)
+            && self.in_flight.load(Ordering::Relaxed) == 0
+            && self.head_since_ms.load(Ordering::Relaxed) == NEVER
+        {
             self.head_since_ms.store(self.elapsed_ms(), Ordering::Relaxed);
         }
     }
@@ -231,7 +234,6 @@ pub(crate) struct Watched<I> {
     /// The connection's first bytes, up to the preface check.
     start: [u8; 3],
     start_len: usize,
-    http2: bool,
 }
 
 impl<I> Watched<I> {
@@ -241,7 +243,6 @@ impl<I> Watched<I> {
             activity,
             start: [0; 3],
             start_len: 0,
-            http2: false,
         }
     }
 
@@ -251,13 +252,10 @@ impl<I> Watched<I> {
             self.start[self.start_len..self.start_len + take].copy_from_slice(&bytes[..take]);
             self.start_len += take;
             if self.start_len == self.start.len() && &self.start == H2_PREFACE_START {
-                self.http2 = true;
                 self.activity.untimed_heads();
             }
         }
-        if !self.http2 {
-            self.activity.head_bytes();
-        }
+        self.activity.head_bytes();
     }
 }
 

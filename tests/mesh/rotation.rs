@@ -43,6 +43,16 @@ async fn spawn_auth_aged(
     bank_testkit::spawn(move |listener, shutdown| auth_service::serve(config, listener, shutdown)).await
 }
 
+/// Revokes the gateway's certificate and waits until the servers have
+/// reloaded the CRL.
+async fn revoke_gateway(pki: &TestPki) {
+    pki.write_crl(&[pki.serial("gateway")]);
+    tokio::time::sleep(Duration::from_millis(
+        bank_mtls::TLS_RELOAD_INTERVAL_SECS * 1_000 + 1_500,
+    ))
+    .await;
+}
+
 /// The leaf certificate a fresh TLS handshake with `addr` presents.
 async fn served_certificate(pki: &TestPki, addr: std::net::SocketAddr) -> Vec<u8> {
     let tls = pki.mesh_tls("gateway");
@@ -141,11 +151,7 @@ async fn revoked_and_expired_client_certificates_stop_working() {
         "an expired certificate is refused"
     );
 
-    pki.write_crl(&[pki.serial("gateway")]);
-    tokio::time::sleep(Duration::from_millis(
-        bank_mtls::TLS_RELOAD_INTERVAL_SECS * 1_000 + 1_500,
-    ))
-    .await;
+    revoke_gateway(&pki).await;
     assert!(
         !call(pki.mesh_tls("gateway"), auth.addr).await,
         "a revoked certificate is refused"
@@ -203,11 +209,7 @@ async fn a_revoked_certificate_stops_working_on_a_connection_opened_before() {
     let mut client = AuthServiceClient::new(channel);
     client.get_jwks(pb::GetJwksRequest {}).await.unwrap();
 
-    pki.write_crl(&[pki.serial("gateway")]);
-    tokio::time::sleep(Duration::from_millis(
-        bank_mtls::TLS_RELOAD_INTERVAL_SECS * 1_000 + 1_500,
-    ))
-    .await;
+    revoke_gateway(&pki).await;
     // The open connection is recycled within its age; the new handshake
     // is refused, so the same client stops getting answers.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -241,11 +243,7 @@ async fn a_revoked_certificate_cannot_resume_an_earlier_tls_session() {
         .await
         .unwrap();
 
-    pki.write_crl(&[pki.serial("gateway")]);
-    tokio::time::sleep(Duration::from_millis(
-        bank_mtls::TLS_RELOAD_INTERVAL_SECS * 1_000 + 1_500,
-    ))
-    .await;
+    revoke_gateway(&pki).await;
     let again = match endpoint.connect().await {
         Ok(channel) => AuthServiceClient::new(channel)
             .get_jwks(pb::GetJwksRequest {})
