@@ -10,6 +10,7 @@ mod body;
 mod call;
 mod conn;
 mod console;
+mod deadline;
 mod edge;
 mod local;
 mod proxy;
@@ -74,6 +75,13 @@ pub struct EdgeLimits {
     /// `grpc-timeout`), in milliseconds. A client's shorter deadline wins.
     #[serde(default = "default_timeout_ms")]
     pub request_timeout_ms: u64,
+    /// Deadlines of particular routes, in milliseconds, by `pkg.Service`
+    /// or `pkg.Service/Method` (the method wins over its service, both over
+    /// `request_timeout_ms`). Server-streaming methods have no deadline
+    /// unless one is set here. A caller's longer `grpc-timeout` is cut to
+    /// its route's; a name that matches nothing stops the gateway at start.
+    #[serde(default)]
+    pub route_timeouts_ms: std::collections::BTreeMap<String, u64>,
     /// Open client connections at once; more are closed as they are
     /// accepted (bounds file descriptors and per-connection memory).
     #[serde(default = "default_max_connections")]
@@ -134,6 +142,7 @@ impl Default for EdgeLimits {
             grpc_body_max_bytes: default_grpc_body_max(),
             concurrency_max: default_concurrency_max(),
             request_timeout_ms: default_timeout_ms(),
+            route_timeouts_ms: std::collections::BTreeMap::new(),
             max_connections: default_max_connections(),
             max_connections_per_client: default_max_connections_per_client(),
             header_read_timeout_ms: default_header_read_timeout_ms(),
@@ -197,8 +206,8 @@ struct Gateway {
     rest: rest::Rest,
     limits: EdgeLimits,
     permits: Arc<Semaphore>,
-    /// Paths of unary methods: they get the default deadline.
-    unary_paths: std::collections::HashSet<String>,
+    /// Each method's deadline.
+    deadlines: Arc<deadline::Deadlines>,
 }
 
 fn grpc_web(content_type: &str) -> bool {
@@ -275,13 +284,12 @@ impl Gateway {
 
     async fn grpc(&self, mut request: http::Request<Incoming>, web: bool) -> http::Response<Body> {
         let path = request.uri().path().to_owned();
-        if self.unary_paths.contains(&path) && !request.headers().contains_key("grpc-timeout") {
-            let deadline = format!("{}m", self.limits.request_timeout_ms);
-            if let Ok(value) = HeaderValue::from_str(&deadline) {
-                request
-                    .headers_mut()
-                    .insert(HeaderName::from_static("grpc-timeout"), value);
-            }
+        let grpc_timeout = HeaderName::from_static("grpc-timeout");
+        if let Some(deadline) = self.deadlines.header_for(&path, request.headers().get(&grpc_timeout)) {
+            request.headers_mut().insert(grpc_timeout, deadline);
+        }
+        if let Some(end) = self.deadlines.stream_end(&path) {
+            request.extensions_mut().insert(end);
         }
         let limit = self.limits.grpc_body_max_bytes;
         let request = request.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
@@ -336,22 +344,6 @@ impl Service<http::Request<Body>> for GrpcRouter {
             Box::pin(async move { proxy.oneshot(request).await })
         }
     }
-}
-
-fn unary_paths(descriptor_set: &[u8]) -> anyhow::Result<std::collections::HashSet<String>> {
-    use prost::Message as _;
-    let set = prost_types::FileDescriptorSet::decode(descriptor_set)?;
-    let mut paths = std::collections::HashSet::new();
-    for file in &set.file {
-        for service in &file.service {
-            for method in &service.method {
-                if !method.server_streaming() && !method.client_streaming() {
-                    paths.insert(format!("/{}.{}/{}", file.package(), service.name(), method.name()));
-                }
-            }
-        }
-    }
-    Ok(paths)
 }
 
 fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
@@ -427,14 +419,19 @@ pub async fn serve(
     let backends = Arc::new(Backends::new(&mesh_tls, &config.peers, &services)?);
     let (local, _health_probe) = local::routes(&services, backends.clone()).await?;
     let redis = bank_server::redis_manager(&config.redis)?;
-    let rest = rest::Rest::new(backends.clone(), &config.limits)?;
+    let deadlines = Arc::new(deadline::Deadlines::new(
+        bank_proto::FILE_DESCRIPTOR_SET,
+        Duration::from_millis(config.limits.request_timeout_ms.max(1)),
+        &config.limits.route_timeouts_ms,
+    )?);
+    let rest = rest::Rest::new(backends.clone(), &config.limits, deadlines.clone())?;
     let gateway = Arc::new(Gateway {
         proxy: GrpcProxy::new(backends),
         local,
         rest,
         limits: config.limits.clone(),
         permits: Arc::new(Semaphore::new(config.limits.concurrency_max.max(1))),
-        unary_paths: unary_paths(bank_proto::FILE_DESCRIPTOR_SET)?,
+        deadlines,
     });
     let public_tls = match &config.public_tls {
         Some(tls) => Some(tokio_rustls::TlsAcceptor::from(public_tls_config(tls)?)),

@@ -13,6 +13,7 @@ use tonic::{Code, Status};
 use tower::{Service, ServiceExt as _};
 
 use crate::backends::{Backends, is_internal};
+use crate::body::DeadlineBody;
 
 /// A gRPC error as an HTTP response (trailers-only).
 pub fn status_response(status: Status) -> http::Response<Body> {
@@ -67,8 +68,47 @@ impl Service<http::Request<Body>> for GrpcProxy {
                 ))));
             };
             let workload = workload.to_owned();
-            match channel.oneshot(request).await {
-                Ok(response) => Ok(response.map(Body::new)),
+            // The deadline the backend was sent (the route's, or the
+            // caller's shorter one): its expiry is DEADLINE_EXCEEDED.
+            let until = request
+                .headers()
+                .get("grpc-timeout")
+                .and_then(|v| crate::deadline::parse_grpc_timeout(v.as_bytes()))
+                .map(|d| tokio::time::Instant::now() + d);
+            let stream_end = request.extensions().get::<crate::deadline::StreamDeadline>().copied();
+            let call = channel.oneshot(request);
+            let answered = match until {
+                // Bounded for a backend that never answers, as over REST.
+                Some(until) => match tokio::time::timeout_at(until + crate::deadline::GRACE, call).await {
+                    Ok(answered) => answered,
+                    Err(_) => {
+                        return Ok(status_response(Status::deadline_exceeded(
+                            crate::deadline::EXCEEDED_MESSAGE,
+                        )));
+                    }
+                },
+                None => call.await,
+            };
+            match answered {
+                Ok(response) => {
+                    if let Some(until) = until
+                        && let Some(status) = Status::from_header_map(response.headers())
+                        && crate::deadline::cut_off(&status, until)
+                    {
+                        return Ok(status_response(Status::deadline_exceeded(
+                            crate::deadline::EXCEEDED_MESSAGE,
+                        )));
+                    }
+                    Ok(match stream_end {
+                        Some(end) => response.map(|body| Body::new(DeadlineBody::new(Body::new(body), end.0))),
+                        None => response.map(Body::new),
+                    })
+                }
+                // A backend resets a call whose deadline expired while its
+                // request was still arriving.
+                Err(_) if until.is_some_and(|until| tokio::time::Instant::now() >= until) => Ok(status_response(
+                    Status::deadline_exceeded(crate::deadline::EXCEEDED_MESSAGE),
+                )),
                 Err(error) => {
                     tracing::warn!(workload, %error, "backend unreachable");
                     Ok(status_response(Status::new(

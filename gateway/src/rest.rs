@@ -22,6 +22,7 @@ use crate::EdgeLimits;
 use crate::backends::Backends;
 use crate::call;
 use crate::console;
+use crate::deadline::Deadlines;
 use crate::proxy::service_of;
 use crate::respond;
 
@@ -43,7 +44,7 @@ pub struct Rest {
     openapi: Bytes,
     body_max_bytes: usize,
     body_read_timeout: Duration,
-    timeout: Duration,
+    deadlines: Arc<Deadlines>,
 }
 
 fn bytes_response(status: StatusCode, content_type: &'static str, body: Bytes) -> http::Response<Body> {
@@ -66,7 +67,7 @@ fn transcode_error(error: &TranscodeError) -> http::Response<Body> {
 
 impl Rest {
     /// Builds the routes and the OpenAPI document once.
-    pub fn new(backends: Arc<Backends>, limits: &EdgeLimits) -> anyhow::Result<Self> {
+    pub fn new(backends: Arc<Backends>, limits: &EdgeLimits, deadlines: Arc<Deadlines>) -> anyhow::Result<Self> {
         let transcoder = Transcoder::from_file_descriptor_set(bank_proto::FILE_DESCRIPTOR_SET)?;
         let openapi = Bytes::from(serde_json::to_vec(&transcoder.openapi())?);
         Ok(Self {
@@ -75,7 +76,7 @@ impl Rest {
             openapi,
             body_max_bytes: limits.rest_body_max_bytes,
             body_read_timeout: Duration::from_millis(limits.body_read_timeout_ms.max(1)),
-            timeout: Duration::from_millis(limits.request_timeout_ms),
+            deadlines,
         })
     }
 
@@ -189,15 +190,19 @@ impl Rest {
             }
         }
 
+        let deadline = self.deadlines.of(&grpc_path);
+        if let Some(deadline) = deadline {
+            grpc_request.set_timeout(deadline);
+        }
+        let until = deadline.map(|d| tokio::time::Instant::now() + d);
         if matched.route().is_server_streaming() {
-            let streaming = call::server_streaming(channel, &grpc_path, grpc_request).await;
+            let streaming = within(until, call::server_streaming(channel, &grpc_path, grpc_request)).await;
             return match streaming {
-                Ok(response) => self.stream(matched, response.into_inner()),
+                Ok(response) => self.stream(matched, response.into_inner(), until),
                 Err(status) => self.status_error(&workload, &status),
             };
         }
-        grpc_request.set_timeout(self.timeout);
-        match call::unary(channel, &grpc_path, grpc_request).await {
+        match within(until, call::unary(channel, &grpc_path, grpc_request)).await {
             Ok(response) => match self.transcoder.render_response_bytes(&matched, response.get_ref()) {
                 Ok(json) => bytes_response(StatusCode::OK, JSON_CONTENT_TYPE, Bytes::from(json)),
                 Err(error) => {
@@ -226,10 +231,28 @@ impl Rest {
     }
 
     /// A server-streaming answer as newline-delimited JSON; an error after
-    /// the first line ends the stream with an `{"error": ...}` line.
-    fn stream(&self, matched: bank_transcode::RouteMatch, messages: tonic::Streaming<Bytes>) -> http::Response<Body> {
+    /// the first line ends the stream with an `{"error": ...}` line, and so
+    /// does the route's deadline (`until`), if it has one.
+    fn stream(
+        &self,
+        matched: bank_transcode::RouteMatch,
+        messages: tonic::Streaming<Bytes>,
+        until: Option<tokio::time::Instant>,
+    ) -> http::Response<Body> {
         let transcoder = self.transcoder.clone();
-        let lines = messages.map(move |item| {
+        let items = futures::stream::unfold(Some(messages), move |messages| async move {
+            let mut messages = messages?;
+            let next = match until {
+                Some(until) => tokio::time::timeout_at(until, messages.next())
+                    .await
+                    .unwrap_or_else(|_| Some(Err(deadline_exceeded()))),
+                None => messages.next().await,
+            }?;
+            // An error ends the stream; the backend's stream is dropped (reset).
+            let more = next.is_ok().then_some(messages);
+            Some((next, more))
+        });
+        let lines = items.map(move |item| {
             let line = match item {
                 Ok(encoded) => transcoder
                     .render_stream_message(&matched, &encoded)
@@ -243,5 +266,27 @@ impl Rest {
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(NDJSON_CONTENT_TYPE));
         response
+    }
+}
+
+fn deadline_exceeded() -> tonic::Status {
+    tonic::Status::deadline_exceeded(crate::deadline::EXCEEDED_MESSAGE)
+}
+
+/// `call` bounded by `until` plus [`DEADLINE_GRACE`]: the backend enforces
+/// the deadline it was sent; this answers for one that does not answer.
+/// A tonic backend whose `grpc-timeout` expires answers CANCELLED ("Timeout
+/// expired"); past the deadline, that is DEADLINE_EXCEEDED to the caller.
+async fn within<T>(
+    until: Option<tokio::time::Instant>,
+    call: impl Future<Output = Result<T, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    let Some(until) = until else {
+        return call.await;
+    };
+    match tokio::time::timeout_at(until + crate::deadline::GRACE, call).await {
+        Ok(Err(status)) if crate::deadline::cut_off(&status, until) => Err(deadline_exceeded()),
+        Ok(result) => result,
+        Err(_) => Err(deadline_exceeded()),
     }
 }

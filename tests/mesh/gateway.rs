@@ -2,7 +2,8 @@
 //! driven by the descriptor set; internal services refused in every
 //! protocol; bad input answered with 4xx and a google.rpc.Status body;
 //! edge policy (request ids, security headers, rate limit, CORS, body
-//! limit, fast 503 for a dead backend).
+//! limit, fast 503 for a dead backend, deadlines per route for unary calls
+//! and server streams).
 
 use std::time::{Duration, Instant};
 
@@ -716,6 +717,17 @@ mod alone {
         cors: Vec<String>,
         prefix: String,
     ) -> (Running, TestPki) {
+        limited(peers, rate, cors, prefix, bank_gateway::EdgeLimits::default()).await
+    }
+
+    /// A gateway with `limits`.
+    pub async fn limited(
+        peers: PeerUrls,
+        rate: bank_gateway::RateLimitConfig,
+        cors: Vec<String>,
+        prefix: String,
+        limits: bank_gateway::EdgeLimits,
+    ) -> (Running, TestPki) {
         let pki = TestPki::new();
         let config = bank_gateway::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -728,7 +740,7 @@ mod alone {
             peers,
             cors_origins: cors,
             trusted_proxies: Vec::new(),
-            limits: bank_gateway::EdgeLimits::default(),
+            limits,
             rate_limit: rate,
             log_format: LogFormat::Json,
         };
@@ -917,4 +929,249 @@ async fn cors_allows_configured_origins_and_exposes_grpc_headers() {
     .await;
     assert!(!headers.contains_key("access-control-allow-origin"));
     gateway.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn route_deadlines_bound_calls_and_cap_longer_client_deadlines() {
+    let mesh = TestMesh::start().await;
+    let (_, token) = mesh.member().await;
+    let from = mesh.open_account(&token, "USD").await;
+    let to = mesh.open_account(&token, "USD").await;
+    mesh.deposit(&token, &from.account_id, 100_000, "USD").await;
+    // A batch of 1,000 cannot finish in 1 ms; every other route keeps the default.
+    let limits = bank_gateway::EdgeLimits {
+        route_timeouts_ms: [("bank.transfer.v1.TransferService/CreateTransfers".to_owned(), 1)].into(),
+        ..bank_gateway::EdgeLimits::default()
+    };
+    let gateway = mesh.extra_gateway(limits).await;
+    let base = format!("http://{}", gateway.addr);
+    let auth_header = format!("Bearer {token}");
+    let auth = [("authorization", auth_header.as_str())];
+    let prefix = uuid::Uuid::new_v4().simple().to_string();
+    let items: Vec<transfer::TransferItem> = (0..1_000)
+        .map(|i| transfer::TransferItem {
+            request_id: format!("{prefix}-{i}"),
+            from_account_id: from.account_id.clone(),
+            destination: Some(transfer::transfer_item::Destination::ToAccountId(to.account_id.clone())),
+            amount: usd(3),
+            ..Default::default()
+        })
+        .collect();
+    let json_items: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            json!({
+                "requestId": item.request_id,
+                "fromAccountId": item.from_account_id,
+                "toAccountId": to.account_id,
+                "amount": {"amountMinor": "3", "currency": "USD"},
+            })
+        })
+        .collect();
+    let body = serde_json::to_vec(&json!({ "transfers": json_items })).unwrap();
+
+    let rest =
+        bank_mesh_tests::edge::rest_raw_at(&base, Method::POST, "/v1/transfers:batchCreate", body.clone(), &auth).await;
+    assert_eq!(rest.status, StatusCode::GATEWAY_TIMEOUT, "{:?}", rest.json);
+    assert_eq!(rest.json["code"], 4, "{:?}", rest.json);
+    let balance_path = format!("/v1/accounts/{}/balance", from.account_id);
+    let balance = bank_mesh_tests::edge::rest_raw_at(&base, Method::GET, &balance_path, Vec::new(), &auth).await;
+    assert_eq!(balance.status, StatusCode::OK, "{:?}", balance.json);
+
+    // A gRPC caller that asks for a minute is cut to the route's deadline.
+    let channel = tonic::transport::Channel::from_shared(base.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut request = bearer(
+        transfer::CreateTransfersRequest {
+            transfers: items.clone(),
+        },
+        &token,
+    );
+    request.set_timeout(Duration::from_secs(60));
+    let capped = TransferServiceClient::new(channel)
+        .create_transfers(request)
+        .await
+        .expect_err("the route's 1 ms deadline applies");
+    assert_eq!(capped.code(), Code::DeadlineExceeded, "{capped:?}");
+
+    // The same batch through a gateway with the default deadline: every
+    // item moves money exactly once, whatever the cut-off calls did.
+    let done = mesh
+        .rest_raw(Method::POST, "/v1/transfers:batchCreate", body, &auth)
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.json);
+    assert_eq!(mesh.posted(&token, &to.account_id).await, 3_000);
+    assert_eq!(mesh.posted(&token, &from.account_id).await, 100_000 - 3_000);
+    gateway.stop().await.unwrap();
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn a_backend_that_never_answers_gets_504_at_the_route_deadline() {
+    // The backend accepts TCP connections and never speaks: no TLS
+    // handshake, no answer, no error. Its connect timeout is 3 s.
+    let (silent, silent_addr) = bank_testkit::listener().await;
+    let url = format!("https://{silent_addr}");
+    let peers = bank_config::PeerUrls {
+        auth: Some(url.clone()),
+        account: Some(url.clone()),
+        transfer: Some(url.clone()),
+        finance: Some(url.clone()),
+        analytics: Some(url),
+    };
+    let limits = bank_gateway::EdgeLimits {
+        route_timeouts_ms: [("bank.auth.v1.AuthService".to_owned(), 300)].into(),
+        ..bank_gateway::EdgeLimits::default()
+    };
+    let (gateway, _pki) = alone::limited(
+        peers,
+        bank_gateway::RateLimitConfig::default(),
+        Vec::new(),
+        bank_testkit::redis_prefix(),
+        limits,
+    )
+    .await;
+    let started = Instant::now();
+    let (status, _, body) = alone::get(gateway.addr, "/v1/auth/jwks", &[], Method::GET).await;
+    let waited = started.elapsed();
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body:?}");
+    let status_body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status_body["code"], 4, "{status_body:?}");
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
+    // Native gRPC without a deadline of its own gets the route's.
+    let started = Instant::now();
+    let grpc = AuthServiceClient::new(
+        tonic::transport::Channel::from_shared(format!("http://{}", gateway.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+    )
+    .get_jwks(auth::GetJwksRequest {})
+    .await
+    .expect_err("silent backend");
+    let waited = started.elapsed();
+    assert_eq!(grpc.code(), Code::DeadlineExceeded, "{grpc:?}");
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
+        "{waited:?}"
+    );
+    drop(silent);
+    gateway.stop().await.unwrap();
+}
+
+/// The lines of an NDJSON body, each parsed.
+fn ndjson(raw: &[u8]) -> Vec<Value> {
+    raw.split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_statement_export_streams_over_rest_as_ndjson() {
+    let mesh = TestMesh::start().await;
+    let (_, token) = mesh.member().await;
+    let opened = mesh.open_account(&token, "USD").await;
+    for minor in [1_200, 300] {
+        mesh.deposit(&token, &opened.account_id, minor, "USD").await;
+    }
+    let reply = mesh
+        .rest(
+            Method::GET,
+            &format!("/v1/accounts/{}/statements:export", opened.account_id),
+            None,
+            Some(&token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.raw);
+    assert_eq!(reply.headers["content-type"], "application/x-ndjson");
+    let lines = ndjson(&reply.raw);
+    let kinds: Vec<&str> = lines
+        .iter()
+        .map(|line| {
+            line.as_object()
+                .and_then(|o| o.keys().next())
+                .map_or("", String::as_str)
+        })
+        .collect();
+    assert_eq!(kinds, ["header", "entry", "entry", "trailer"], "{lines:?}");
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_stream_ends_at_its_routes_deadline_in_rest_and_grpc() {
+    use bank_proto::bank::analytics::v1 as analytics;
+    use bank_proto::bank::analytics::v1::analytics_service_client::AnalyticsServiceClient;
+    let mesh = TestMesh::start().await;
+    let admin = mesh.admin_token().await;
+    // A live feed idles (a heartbeat every 15 s) until the client leaves.
+    let limits = bank_gateway::EdgeLimits {
+        route_timeouts_ms: [("bank.analytics.v1.AnalyticsService/WatchEvents".to_owned(), 600)].into(),
+        ..bank_gateway::EdgeLimits::default()
+    };
+    let gateway = mesh.extra_gateway(limits).await;
+    let base = format!("http://{}", gateway.addr);
+    let auth_header = format!("Bearer {admin}");
+
+    let started = Instant::now();
+    let reply = tokio::time::timeout(
+        Duration::from_secs(10),
+        bank_mesh_tests::edge::rest_raw_at(
+            &base,
+            Method::GET,
+            "/v1/admin/analytics/events:watch",
+            Vec::new(),
+            &[("authorization", &auth_header)],
+        ),
+    )
+    .await
+    .expect("the stream ends at its deadline");
+    let waited = started.elapsed();
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.raw);
+    let lines = ndjson(&reply.raw);
+    let last = lines.last().expect("an error line");
+    assert_eq!(last["error"]["code"], 4, "{lines:?}");
+    assert!(
+        waited >= Duration::from_millis(600) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+
+    let channel = tonic::transport::Channel::from_shared(base)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut stream = AnalyticsServiceClient::new(channel)
+        .watch_events(bearer(analytics::WatchEventsRequest::default(), &admin))
+        .await
+        .expect("the stream opens")
+        .into_inner();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.message().await {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(status) => return Some(status),
+            }
+        }
+    })
+    .await
+    .expect("the stream ends at its deadline")
+    .expect("with a status");
+    let waited = started.elapsed();
+    assert_eq!(ended.code(), Code::DeadlineExceeded, "{ended:?}");
+    assert!(
+        waited >= Duration::from_millis(600) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    gateway.stop().await.unwrap();
+    mesh.stop().await;
 }

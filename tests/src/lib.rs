@@ -329,32 +329,45 @@ pub mod edge {
             body: Vec<u8>,
             headers: &[(&str, &str)],
         ) -> RestReply {
-            let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-            let mut builder = http::Request::builder()
-                .method(method)
-                .uri(format!("{}{path_and_query}", self.gateway_url()));
-            if !body.is_empty() {
-                builder = builder.header("content-type", "application/json");
-            }
-            for (name, value) in headers {
-                builder = builder.header(*name, *value);
-            }
-            let response = client
-                .request(builder.body(Full::new(Bytes::from(body))).unwrap())
-                .await
-                .unwrap();
-            let status = response.status();
-            let headers = response.headers().clone();
-            let raw = response.into_body().collect().await.unwrap().to_bytes();
-            let json = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-            RestReply {
-                status,
-                headers,
-                json,
-                raw,
-            }
+            rest_raw_at(&self.gateway_url(), method, path_and_query, body, headers).await
         }
+    }
 
+    /// A raw REST request to the gateway at `base_url` (`http://host:port`).
+    pub async fn rest_raw_at(
+        base_url: &str,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> RestReply {
+        let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("{base_url}{path_and_query}"));
+        if !body.is_empty() {
+            builder = builder.header("content-type", "application/json");
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = client
+            .request(builder.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = response.into_body().collect().await.unwrap().to_bytes();
+        let json = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        RestReply {
+            status,
+            headers,
+            json,
+            raw,
+        }
+    }
+
+    impl TestMesh {
         /// A REST request with a JSON body and an optional bearer token.
         pub async fn rest(&self, method: Method, path: &str, body: Option<Value>, token: Option<&str>) -> RestReply {
             let bearer = token.map(|t| format!("Bearer {t}"));
