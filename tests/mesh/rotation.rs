@@ -2,7 +2,7 @@
 //! its certificate is replaced under load, new handshakes present the new
 //! certificate, and a revoked or expired client certificate stops working,
 //! also on a connection opened before the revocation (servers recycle
-//! connections, without a failed call).
+//! connections, without a failed call) and on a stream that outlives it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,9 +26,29 @@ async fn spawn_auth_aged(
     crl: Option<std::path::PathBuf>,
     max_age_secs: u64,
 ) -> Running {
+    spawn_auth_aged_grace(
+        pki,
+        db,
+        crl,
+        max_age_secs,
+        bank_config::MAX_CONNECTION_AGE_GRACE_SECS_DEFAULT,
+    )
+    .await
+}
+
+/// Auth whose server closes a client connection `grace_secs` after its
+/// age, streams and all.
+async fn spawn_auth_aged_grace(
+    pki: &TestPki,
+    db: &TestDatabase,
+    crl: Option<std::path::PathBuf>,
+    max_age_secs: u64,
+    grace_secs: u64,
+) -> Running {
     let mut mesh = bank_testkit::mesh_config(pki, "auth", db, &bank_testkit::redis_prefix());
     mesh.tls.crl = crl;
     mesh.max_connection_age_secs = max_age_secs;
+    mesh.max_connection_age_grace_secs = grace_secs;
     let config = Config {
         mesh,
         jwt: JwtConfig {
@@ -252,5 +272,46 @@ async fn a_revoked_certificate_cannot_resume_an_earlier_tls_session() {
         Err(_) => false,
     };
     assert!(!again, "a revoked certificate reconnected by resuming its TLS session");
+    auth.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_certificates_stream_ends_after_the_connection_age_and_grace() {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let pki = TestPki::new();
+    let db = TestDatabase::create("rotation").await;
+    let crl = pki.write_crl(&[]);
+    let auth = spawn_auth_aged_grace(&pki, &db, Some(crl), 1, 2).await;
+    let channel = bank_testkit::channel(&pki, "gateway", auth.addr).await;
+    // A health watch is a server stream that runs until its client leaves.
+    let started = tokio::time::Instant::now();
+    let mut watch = HealthClient::new(channel.clone())
+        .watch(HealthCheckRequest { service: String::new() })
+        .await
+        .unwrap()
+        .into_inner();
+    watch.message().await.unwrap().expect("the first health status");
+    revoke_gateway(&pki).await;
+    // The GOAWAY at 1 s leaves the stream open; 2 s later the connection
+    // closes, and the client cannot open another with its revoked
+    // certificate.
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match watch.message().await {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(status) => return Some(status),
+            }
+        }
+    })
+    .await
+    .expect("the stream ends after the connection's age and grace");
+    let lived = started.elapsed();
+    assert!(ended.is_some(), "the stream must end with an error, not as complete");
+    assert!(lived >= Duration::from_secs(3), "{lived:?}");
+    let again = HealthClient::new(channel)
+        .check(HealthCheckRequest { service: String::new() })
+        .await;
+    assert!(again.is_err(), "a revoked certificate reconnected");
     auth.stop().await.unwrap();
 }

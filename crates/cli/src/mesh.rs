@@ -86,6 +86,7 @@ impl MeshSettings {
                 SocketAddr::new(self.host, base + u16::try_from(offset).unwrap_or(0))
             }),
             max_connection_age_secs: bank_config::MAX_CONNECTION_AGE_SECS_DEFAULT,
+            max_connection_age_grace_secs: bank_config::MAX_CONNECTION_AGE_GRACE_SECS_DEFAULT,
         })
     }
 }

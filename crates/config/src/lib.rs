@@ -139,13 +139,25 @@ pub struct MeshConfig {
     /// being used. 0 keeps connections forever.
     #[serde(default = "default_max_connection_age_secs")]
     pub max_connection_age_secs: u64,
+    /// Seconds that calls still open when a connection reaches its age
+    /// (long server streams) get to finish before the connection is
+    /// closed; their clients reconnect. Bounds how long a stream opened
+    /// with a since-revoked certificate lives. 0 waits for them forever.
+    #[serde(default = "default_max_connection_age_grace_secs")]
+    pub max_connection_age_grace_secs: u64,
 }
 
 /// Default of [`MeshConfig::max_connection_age_secs`].
 pub const MAX_CONNECTION_AGE_SECS_DEFAULT: u64 = 300;
+/// Default of [`MeshConfig::max_connection_age_grace_secs`].
+pub const MAX_CONNECTION_AGE_GRACE_SECS_DEFAULT: u64 = 300;
 
 fn default_max_connection_age_secs() -> u64 {
     MAX_CONNECTION_AGE_SECS_DEFAULT
+}
+
+fn default_max_connection_age_grace_secs() -> u64 {
+    MAX_CONNECTION_AGE_GRACE_SECS_DEFAULT
 }
 
 fn default_listen() -> SocketAddr {

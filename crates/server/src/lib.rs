@@ -6,6 +6,7 @@
 //! domain failures into `google.rpc` rich statuses.
 
 mod admin;
+mod aged;
 mod errors;
 pub mod fingerprint;
 mod mesh;

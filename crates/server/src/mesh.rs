@@ -92,6 +92,7 @@ impl ServiceDeps {
         }));
         Ok(crate::MeshServer::new(workload)
             .max_connection_age(config.max_connection_age_secs)
+            .max_connection_age_grace(config.max_connection_age_grace_secs)
             .readiness(self.readiness(workload))
             .admin(admin)
             .keep(sampler))

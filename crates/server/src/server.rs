@@ -65,6 +65,7 @@ pub struct MeshServer {
     admin: Option<TcpListener>,
     tasks: Vec<BackgroundTask>,
     max_connection_age: Option<Duration>,
+    max_connection_age_grace: Option<Duration>,
 }
 
 impl std::fmt::Debug for MeshServer {
@@ -87,6 +88,7 @@ impl MeshServer {
             admin: None,
             tasks: Vec::new(),
             max_connection_age: Some(Duration::from_secs(bank_config::MAX_CONNECTION_AGE_SECS_DEFAULT)),
+            max_connection_age_grace: Some(Duration::from_secs(bank_config::MAX_CONNECTION_AGE_GRACE_SECS_DEFAULT)),
         }
     }
 
@@ -96,6 +98,14 @@ impl MeshServer {
     /// go to a new one.
     pub fn max_connection_age(mut self, secs: u64) -> Self {
         self.max_connection_age = (secs > 0).then(|| Duration::from_secs(secs));
+        self
+    }
+
+    /// Closes each client connection `secs` after it reached its age, with
+    /// whatever calls are still open on it (0: waits for them): see
+    /// [`bank_config::MeshConfig::max_connection_age_grace_secs`].
+    pub fn max_connection_age_grace(mut self, secs: u64) -> Self {
+        self.max_connection_age_grace = (secs > 0).then(|| Duration::from_secs(secs));
         self
     }
 
@@ -213,7 +223,14 @@ impl MeshServer {
 
         let workload = self.workload;
         let local = listener.local_addr()?;
-        let incoming = tls_incoming(listener, tls.server_config(false)?);
+        // Past its age plus the grace a connection is closed, streams and all.
+        let hard_end = self
+            .max_connection_age
+            .zip(self.max_connection_age_grace)
+            .map(|(a, g)| a + g);
+        let incoming = futures::StreamExt::map(tls_incoming(listener, tls.server_config(false)?), move |accepted| {
+            accepted.map(|stream| crate::aged::Aged::new(stream, hard_end.map(|d| tokio::time::Instant::now() + d)))
+        });
         // New certificates (cert-manager renewals, CA rotation, CRLs) apply
         // to the next handshake, in both directions, without a restart.
         let tls_watch = BackgroundTask::new(tls.spawn_watch());

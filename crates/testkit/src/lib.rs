@@ -221,6 +221,7 @@ pub fn mesh_config(pki: &TestPki, workload: &str, database: &TestDatabase, redis
         log_format: LogFormat::Json,
         admin_listen: None,
         max_connection_age_secs: bank_config::MAX_CONNECTION_AGE_SECS_DEFAULT,
+        max_connection_age_grace_secs: bank_config::MAX_CONNECTION_AGE_GRACE_SECS_DEFAULT,
     }
 }
 
