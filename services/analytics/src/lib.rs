@@ -86,7 +86,9 @@ pub async fn serve(
     let (verifier, _revocation_sync) = bank_server::remote_verifier(&config.mesh, &deps.tls, deps.redis.clone())?;
     // The admin port and readiness (database and Redis) come with it.
     let server = deps.server(WORKLOAD, &config.mesh).await?;
-    let feed = Feed::new();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Replicas share the work: each watcher gets every replica's events.
+    let feed = Feed::shared(&config.mesh.redis, stop_rx.clone())?;
     let consumer = Consumer::new(
         deps.pool.clone(),
         &config.mesh.redis,
@@ -94,7 +96,6 @@ pub async fn serve(
         &config.fraud,
         feed.clone(),
     )?;
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut consumer_task = tokio::spawn(consumer.run(stop_rx.clone()));
 
     let state = Arc::new(AppState {

@@ -184,6 +184,8 @@ impl AppState {
         // Subscribe before reading the replay, so that nothing applied in
         // between is missed (positions drop what both deliver).
         let live = self.feed.subscribe();
+        // The other replicas' events too, from before the replay is read.
+        self.feed.joined().await;
         let replay = self
             .store
             .recent_events(&types, i64::from(req.replay_last))

@@ -128,3 +128,35 @@ async fn an_idle_stream_gets_heartbeats() {
         "heartbeat after {waited} s"
     );
 }
+
+#[tokio::test]
+async fn a_watcher_sees_the_events_that_every_replica_applies() {
+    let mut a = spawn().await;
+    let admin = a.admin().await;
+    // A second replica: the same database, streams and consumer group, so
+    // the two share the events between them.
+    let mut config = a.config.clone();
+    config.consumer.name = "replica-b".to_owned();
+    let b = bank_testkit::spawn(move |listener, shutdown| analytics_service::serve(config, listener, shutdown)).await;
+    let mut watcher = a.watch(&admin, &[EventType::UserLoggedIn], 0).await.unwrap();
+
+    let now = Utc::now();
+    let mut published = Vec::new();
+    for _ in 0..30 {
+        let login = logged_in(Uuid::new_v4(), now);
+        a.streams.publish(&login).await;
+        published.push(login.event_id);
+        // One at a time: both consumers wait on the stream, and Redis
+        // hands each entry to the one that has waited longer.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let mut seen = Vec::new();
+    while seen.len() < published.len() {
+        seen.push(next_event(&mut watcher).await.event_id);
+    }
+    seen.sort();
+    published.sort();
+    assert_eq!(seen, published, "every replica's events, each once");
+    b.stop().await.unwrap();
+    a.stop().await;
+}
