@@ -150,10 +150,14 @@ async fn a_watcher_sees_the_events_that_every_replica_applies() {
         // hands each entry to the one that has waited longer.
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
+    // Bounded as a whole: heartbeats keep `next_event` waiting forever.
     let mut seen = Vec::new();
-    while seen.len() < published.len() {
-        seen.push(next_event(&mut watcher).await.event_id);
-    }
+    let _ = tokio::time::timeout(Duration::from_secs(30), async {
+        while seen.len() < published.len() {
+            seen.push(next_event(&mut watcher).await.event_id);
+        }
+    })
+    .await;
     seen.sort();
     published.sort();
     assert_eq!(seen, published, "every replica's events, each once");
