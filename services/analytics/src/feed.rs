@@ -9,8 +9,9 @@
 //! `<prefix>:analytics:feed`, to the replicas that have watchers: a replica
 //! subscribes while it has watchers, and a replica publishes only while
 //! someone is subscribed (checked every [`LISTENERS_POLL_MS`]), so a mesh
-//! nobody watches pays nothing. Redis being down stops the fan-out, not
-//! the replica's own events.
+//! nobody watches pays nothing. A replica's first watcher starts once
+//! every publisher had ten polls to notice it (about 1 s). Redis being
+//! down stops the fan-out, not the replica's own events.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +28,7 @@ use tokio::time::Instant;
 /// Events kept for the slowest watcher before it is cut off.
 pub const FEED_CAPACITY_EVENTS: usize = 4_096;
 /// How often a replica asks Redis whether anyone listens to the channel.
-pub const LISTENERS_POLL_MS: u64 = 250;
+pub const LISTENERS_POLL_MS: u64 = 100;
 /// Batches waiting to be published before new ones are dropped (watchers
 /// elsewhere then miss them; the replica's own watchers do not).
 const OUTGOING_BATCHES_MAX: usize = 256;
@@ -38,6 +39,11 @@ const RETRY_MS: u64 = 1_000;
 /// How long a first watcher waits for the subscription before it starts
 /// with the replica's own events only.
 const JOIN_TIMEOUT_MS: u64 = 2_000;
+/// Polls a first watcher waits for after its replica subscribed.
+const JOIN_POLLS: u64 = 10;
+/// Bound of each publishing-side Redis call: a stalled Redis must not
+/// stall the fan-out (it then counts as nobody listening).
+const REDIS_TIMEOUT_MS: u64 = 1_000;
 
 /// One applied event.
 #[derive(Debug)]
@@ -62,6 +68,8 @@ struct Shared {
     origin: [u8; 16],
     /// Whether anyone (this replica included) listens to the channel.
     listened: AtomicBool,
+    /// Whether batches are being dropped (logged once per episode).
+    dropping: AtomicBool,
     outgoing: mpsc::Sender<Bytes>,
     /// Since when this replica's subscription is live, if it is.
     subscribed: watch::Receiver<Option<Instant>>,
@@ -93,6 +101,7 @@ impl Feed {
         let shared = Arc::new(Shared {
             origin: *uuid::Uuid::new_v4().as_bytes(),
             listened: AtomicBool::new(false),
+            dropping: AtomicBool::new(false),
             outgoing,
             subscribed,
             wanted: Notify::new(),
@@ -140,10 +149,15 @@ impl Feed {
                 let _ = self.sender.send(Arc::new(event));
             }
         }
-        if let Some(shared) = remote
-            && shared.outgoing.try_send(batch.freeze()).is_err()
-        {
-            tracing::warn!("live feed: the Redis fan-out is behind; other replicas' watchers miss events");
+        if let Some(shared) = remote {
+            let dropped = shared.outgoing.try_send(batch.freeze()).is_err();
+            if shared.dropping.swap(dropped, Ordering::Relaxed) != dropped {
+                if dropped {
+                    tracing::warn!("live feed: the Redis fan-out is behind; other replicas' watchers miss events");
+                } else {
+                    tracing::info!("live feed: the Redis fan-out caught up");
+                }
+            }
         }
     }
 
@@ -179,8 +193,10 @@ impl Feed {
             }
         };
         if let Some(since) = since {
-            // Two polls: every publisher has asked Redis since.
-            tokio::time::sleep_until(since + Duration::from_millis(2 * LISTENERS_POLL_MS + 50)).await;
+            // Ten polls: every publisher has asked Redis since, unless its
+            // replica is starved for that long (then it may drop what it
+            // applies meanwhile; a reconnect's replay has those events).
+            tokio::time::sleep_until(since + Duration::from_millis(JOIN_POLLS * LISTENERS_POLL_MS)).await;
         }
     }
 }
@@ -247,7 +263,11 @@ async fn connected<'a>(
     connection: &'a mut Option<redis::aio::MultiplexedConnection>,
 ) -> Option<&'a mut redis::aio::MultiplexedConnection> {
     if connection.is_none() {
-        match client.get_multiplexed_async_connection().await {
+        let timeout = Some(Duration::from_millis(REDIS_TIMEOUT_MS));
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(timeout)
+            .set_response_timeout(timeout);
+        match client.get_multiplexed_async_connection_with_config(&config).await {
             Ok(conn) => *connection = Some(conn),
             Err(error) => {
                 tracing::debug!(%error, "live feed: Redis unreachable");
@@ -276,16 +296,19 @@ async fn subscriber(
                 () = shared.wanted.notified() => {}
             }
         }
-        let pubsub = match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
-                Ok(()) => Some(pubsub),
-                Err(error) => {
-                    tracing::warn!(%error, "live feed: subscribing failed");
-                    None
-                }
-            },
-            Err(error) => {
-                tracing::warn!(%error, "live feed: Redis unreachable");
+        let subscribing = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.subscribe(&channel).await?;
+            redis::RedisResult::Ok(pubsub)
+        };
+        let pubsub = match tokio::time::timeout(Duration::from_millis(2 * REDIS_TIMEOUT_MS), subscribing).await {
+            Ok(Ok(pubsub)) => Some(pubsub),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "live feed: subscribing failed");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("live feed: Redis did not answer the subscription");
                 None
             }
         };
