@@ -71,7 +71,7 @@ pub struct EdgeLimits {
     /// Requests in flight at once before new ones are shed with 503.
     #[serde(default = "default_concurrency_max")]
     pub concurrency_max: usize,
-    /// Deadline of a unary call that brings none (REST, and gRPC without
+    /// Deadline of a unary call (REST, and gRPC with no or a longer
     /// `grpc-timeout`), in milliseconds. A client's shorter deadline wins.
     #[serde(default = "default_timeout_ms")]
     pub request_timeout_ms: u64,
