@@ -184,19 +184,22 @@ impl AppState {
         // Subscribe before reading the replay, so that nothing applied in
         // between is missed (positions drop what both deliver).
         let live = self.feed.subscribe();
-        // The other replicas' events too, from before the replay is read.
-        self.feed.joined().await;
-        let replay = self
-            .store
-            .recent_events(&types, i64::from(req.replay_last))
-            .await
-            .map_err(|e| store_error("reading recent events", e))?;
         let (tx, rx) = mpsc::channel(WATCH_BUFFER_MESSAGES);
         let stop = self.stop.clone();
+        let (feed, store) = (self.feed.clone(), self.store.clone());
         tracing::info!(admin_user_id = %admin, types = ?types, replay = req.replay_last, "event watcher opened");
+        // The stream opens at once; its first message may wait until this
+        // replica also gets the other replicas' events (about 1 s for a
+        // replica's first watcher), which must precede the replay read.
         tokio::spawn(async move {
             let _permit = permit;
-            pump(replay, live, types, tx, stop).await;
+            feed.joined().await;
+            match store.recent_events(&types, i64::from(req.replay_last)).await {
+                Ok(replay) => pump(replay, live, types, tx, stop).await,
+                Err(e) => {
+                    let _ = tx.send(Err(store_error("reading recent events", e))).await;
+                }
+            }
             tracing::debug!("event watcher closed");
         });
         Ok(Box::pin(ReceiverStream::new(rx)))
