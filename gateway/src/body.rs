@@ -90,7 +90,7 @@ impl HttpBody for DeadlineBody {
                 Poll::Ready(()) => {
                     self.ended = true;
                     let mut trailers = http::HeaderMap::new();
-                    let status = tonic::Status::deadline_exceeded(crate::deadline::EXCEEDED_MESSAGE);
+                    let status = crate::deadline::exceeded();
                     if status.add_header(&mut trailers).is_err() {
                         return Poll::Ready(Some(Err(status)));
                     }

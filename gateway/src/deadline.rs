@@ -20,10 +20,10 @@ pub struct Deadlines {
     streams: std::collections::HashSet<String>,
 }
 
-/// A request extension: the server stream answering this request ends at
-/// this instant (the proxy cuts its body).
+/// A request extension: the answer is a server stream with a deadline, so
+/// the proxy ends its body when the `grpc-timeout` it forwards expires.
 #[derive(Clone, Copy, Debug)]
-pub struct StreamDeadline(pub tokio::time::Instant);
+pub struct TimedStream;
 
 impl Deadlines {
     /// Resolves `timeouts_ms` (keys `pkg.Service` or `pkg.Service/Method`,
@@ -77,14 +77,9 @@ impl Deadlines {
         Ok(Self { by_path, streams })
     }
 
-    /// When a server stream of `grpc_path` starting now must end, if its
-    /// route has a deadline.
-    pub fn stream_end(&self, grpc_path: &str) -> Option<StreamDeadline> {
-        if !self.streams.contains(grpc_path) {
-            return None;
-        }
-        self.of(grpc_path)
-            .map(|d| StreamDeadline(tokio::time::Instant::now() + d))
+    /// Whether `grpc_path` is a server stream with a deadline.
+    pub fn is_timed_stream(&self, grpc_path: &str) -> bool {
+        self.streams.contains(grpc_path)
     }
 
     /// The deadline of the method at `grpc_path`, if it has one.
@@ -112,7 +107,22 @@ impl Deadlines {
 pub const GRACE: Duration = Duration::from_millis(250);
 
 /// The message of a call cut off by its deadline.
-pub const EXCEEDED_MESSAGE: &str = "the call's deadline passed before the backend answered";
+const EXCEEDED_MESSAGE: &str = "the call's deadline passed before the backend answered";
+
+/// The status of a call cut off by its deadline.
+pub fn exceeded() -> tonic::Status {
+    tonic::Status::deadline_exceeded(EXCEEDED_MESSAGE)
+}
+
+/// `call`, unless `until` plus [`GRACE`] comes first (`None`): the backend
+/// enforces the deadline it was sent; this answers for one that does not
+/// answer at all.
+pub async fn bounded<F: std::future::Future>(until: Option<tokio::time::Instant>, call: F) -> Option<F::Output> {
+    match until {
+        Some(until) => tokio::time::timeout_at(until + GRACE, call).await.ok(),
+        None => Some(call.await),
+    }
+}
 
 /// Whether `status` from a backend is its call's deadline (`until`)
 /// expiring: tonic servers answer an expired `grpc-timeout` with CANCELLED
@@ -210,12 +220,6 @@ mod tests {
             assert_eq!(parse_grpc_timeout(bad), None, "{bad:?}");
         }
     }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "tests")]
-mod config_tests {
-    use super::*;
 
     /// The chart renders route names as quoted TOML keys; the dots in them
     /// must not become nested tables on the way into the config.

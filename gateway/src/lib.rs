@@ -288,8 +288,8 @@ impl Gateway {
         if let Some(deadline) = self.deadlines.header_for(&path, request.headers().get(&grpc_timeout)) {
             request.headers_mut().insert(grpc_timeout, deadline);
         }
-        if let Some(end) = self.deadlines.stream_end(&path) {
-            request.extensions_mut().insert(end);
+        if self.deadlines.is_timed_stream(&path) {
+            request.extensions_mut().insert(deadline::TimedStream);
         }
         let limit = self.limits.grpc_body_max_bytes;
         let request = request.map(|b| Body::new(http_body_util::Limited::new(b, limit)));

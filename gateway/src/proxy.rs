@@ -75,19 +75,9 @@ impl Service<http::Request<Body>> for GrpcProxy {
                 .get("grpc-timeout")
                 .and_then(|v| crate::deadline::parse_grpc_timeout(v.as_bytes()))
                 .map(|d| tokio::time::Instant::now() + d);
-            let stream_end = request.extensions().get::<crate::deadline::StreamDeadline>().copied();
-            let call = channel.oneshot(request);
-            let answered = match until {
-                // Bounded for a backend that never answers, as over REST.
-                Some(until) => match tokio::time::timeout_at(until + crate::deadline::GRACE, call).await {
-                    Ok(answered) => answered,
-                    Err(_) => {
-                        return Ok(status_response(Status::deadline_exceeded(
-                            crate::deadline::EXCEEDED_MESSAGE,
-                        )));
-                    }
-                },
-                None => call.await,
+            let timed_stream = request.extensions().get::<crate::deadline::TimedStream>().is_some();
+            let Some(answered) = crate::deadline::bounded(until, channel.oneshot(request)).await else {
+                return Ok(status_response(crate::deadline::exceeded()));
             };
             match answered {
                 Ok(response) => {
@@ -95,20 +85,21 @@ impl Service<http::Request<Body>> for GrpcProxy {
                         && let Some(status) = Status::from_header_map(response.headers())
                         && crate::deadline::cut_off(&status, until)
                     {
-                        return Ok(status_response(Status::deadline_exceeded(
-                            crate::deadline::EXCEEDED_MESSAGE,
-                        )));
+                        return Ok(status_response(crate::deadline::exceeded()));
                     }
-                    Ok(match stream_end {
-                        Some(end) => response.map(|body| Body::new(DeadlineBody::new(Body::new(body), end.0))),
-                        None => response.map(Body::new),
+                    Ok(match until {
+                        Some(until) if timed_stream => {
+                            response.map(|body| Body::new(DeadlineBody::new(Body::new(body), until)))
+                        }
+                        _ => response.map(Body::new),
                     })
                 }
                 // A backend resets a call whose deadline expired while its
                 // request was still arriving.
-                Err(_) if until.is_some_and(|until| tokio::time::Instant::now() >= until) => Ok(status_response(
-                    Status::deadline_exceeded(crate::deadline::EXCEEDED_MESSAGE),
-                )),
+                Err(error) if until.is_some_and(|until| tokio::time::Instant::now() >= until) => {
+                    tracing::debug!(workload, %error, "backend call ended past its deadline");
+                    Ok(status_response(crate::deadline::exceeded()))
+                }
                 Err(error) => {
                     tracing::warn!(workload, %error, "backend unreachable");
                     Ok(status_response(Status::new(

@@ -245,7 +245,7 @@ impl Rest {
             let next = match until {
                 Some(until) => tokio::time::timeout_at(until, messages.next())
                     .await
-                    .unwrap_or_else(|_| Some(Err(deadline_exceeded()))),
+                    .unwrap_or_else(|_| Some(Err(crate::deadline::exceeded()))),
                 None => messages.next().await,
             }?;
             // An error ends the stream; the backend's stream is dropped (reset).
@@ -269,24 +269,18 @@ impl Rest {
     }
 }
 
-fn deadline_exceeded() -> tonic::Status {
-    tonic::Status::deadline_exceeded(crate::deadline::EXCEEDED_MESSAGE)
-}
-
-/// `call` bounded by `until` plus [`DEADLINE_GRACE`]: the backend enforces
-/// the deadline it was sent; this answers for one that does not answer.
-/// A tonic backend whose `grpc-timeout` expires answers CANCELLED ("Timeout
+/// `call` bounded by its deadline (see [`crate::deadline::bounded`]). A
+/// tonic backend whose `grpc-timeout` expires answers CANCELLED ("Timeout
 /// expired"); past the deadline, that is DEADLINE_EXCEEDED to the caller.
 async fn within<T>(
     until: Option<tokio::time::Instant>,
     call: impl Future<Output = Result<T, tonic::Status>>,
 ) -> Result<T, tonic::Status> {
-    let Some(until) = until else {
-        return call.await;
-    };
-    match tokio::time::timeout_at(until + crate::deadline::GRACE, call).await {
-        Ok(Err(status)) if crate::deadline::cut_off(&status, until) => Err(deadline_exceeded()),
-        Ok(result) => result,
-        Err(_) => Err(deadline_exceeded()),
+    match crate::deadline::bounded(until, call).await {
+        Some(Err(status)) if until.is_some_and(|until| crate::deadline::cut_off(&status, until)) => {
+            Err(crate::deadline::exceeded())
+        }
+        Some(result) => result,
+        None => Err(crate::deadline::exceeded()),
     }
 }

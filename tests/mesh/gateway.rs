@@ -750,6 +750,20 @@ mod alone {
         (running, pki)
     }
 
+    /// AuthService.GetJwks over native gRPC (h2c) through the gateway at `addr`.
+    pub async fn grpc_jwks(addr: std::net::SocketAddr) -> Result<auth::GetJwksResponse, tonic::Status> {
+        AuthServiceClient::new(
+            tonic::transport::Channel::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap(),
+        )
+        .get_jwks(auth::GetJwksRequest {})
+        .await
+        .map(tonic::Response::into_inner)
+    }
+
     pub async fn get(
         addr: std::net::SocketAddr,
         path: &str,
@@ -794,16 +808,7 @@ async fn a_dead_backend_yields_503_quickly() {
     let (status, _, body) = alone::get(gateway.addr, "/v1/auth/jwks", &[], Method::GET).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body:?}");
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
-    let grpc = AuthServiceClient::new(
-        tonic::transport::Channel::from_shared(format!("http://{}", gateway.addr))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    )
-    .get_jwks(auth::GetJwksRequest {})
-    .await
-    .expect_err("dead backend");
+    let grpc = alone::grpc_jwks(gateway.addr).await.expect_err("dead backend");
     assert_eq!(grpc.code(), Code::Unavailable);
     assert!(started.elapsed() < Duration::from_secs(4));
     gateway.stop().await.unwrap();
@@ -1046,16 +1051,7 @@ async fn a_backend_that_never_answers_gets_504_at_the_route_deadline() {
     );
     // Native gRPC without a deadline of its own gets the route's.
     let started = Instant::now();
-    let grpc = AuthServiceClient::new(
-        tonic::transport::Channel::from_shared(format!("http://{}", gateway.addr))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    )
-    .get_jwks(auth::GetJwksRequest {})
-    .await
-    .expect_err("silent backend");
+    let grpc = alone::grpc_jwks(gateway.addr).await.expect_err("silent backend");
     let waited = started.elapsed();
     assert_eq!(grpc.code(), Code::DeadlineExceeded, "{grpc:?}");
     assert!(
@@ -1154,18 +1150,9 @@ async fn a_server_stream_ends_at_its_routes_deadline_in_rest_and_grpc() {
         .await
         .expect("the stream opens")
         .into_inner();
-    let ended = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match stream.message().await {
-                Ok(Some(_)) => {}
-                Ok(None) => return None,
-                Err(status) => return Some(status),
-            }
-        }
-    })
-    .await
-    .expect("the stream ends at its deadline")
-    .expect("with a status");
+    let ended = bank_mesh_tests::stream_end(&mut stream, Duration::from_secs(10))
+        .await
+        .expect("the stream ends at its deadline with a status");
     let waited = started.elapsed();
     assert_eq!(ended.code(), Code::DeadlineExceeded, "{ended:?}");
     assert!(

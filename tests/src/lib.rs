@@ -439,6 +439,22 @@ pub mod events {
     }
 }
 
+/// How `stream` ends within `limit`: `Some(status)` for an error, `None`
+/// for a clean end. Panics when it is still open after `limit`.
+pub async fn stream_end<T>(stream: &mut tonic::Streaming<T>, limit: std::time::Duration) -> Option<tonic::Status> {
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.message().await {
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(status) => return Some(status),
+            }
+        }
+    })
+    .await
+    .expect("the stream ends in time")
+}
+
 /// A base port with five free consecutive ports after it (for admin ports).
 pub fn free_port_run(len: u16) -> u16 {
     for attempt in 0..200u16 {
