@@ -41,9 +41,8 @@ const RETRY_MS: u64 = 1_000;
 const JOIN_TIMEOUT_MS: u64 = 2_000;
 /// Polls a first watcher waits for after its replica subscribed.
 const JOIN_POLLS: u64 = 10;
-/// Bound of each publishing-side Redis call: a stalled Redis must not
-/// stall the fan-out (it then counts as nobody listening).
-const REDIS_TIMEOUT_MS: u64 = 1_000;
+/// Bound of connecting and subscribing to the channel.
+const SUBSCRIBE_TIMEOUT_MS: u64 = 2_000;
 
 /// One applied event.
 #[derive(Debug)]
@@ -92,7 +91,13 @@ impl Feed {
 
     /// A feed shared with the other replicas through Redis under
     /// `redis.key_prefix`. Its two tasks run until `stop` turns true.
-    pub fn shared(redis: &RedisConfig, stop: watch::Receiver<bool>) -> anyhow::Result<Self> {
+    /// Publishing goes through `connection` (the service's shared one).
+    pub fn shared(
+        redis: &RedisConfig,
+        connection: redis::aio::ConnectionManager,
+        stop: watch::Receiver<bool>,
+    ) -> anyhow::Result<Self> {
+        // Subscribing needs a connection of its own.
         let client = redis::Client::open(redis.url.expose_secret())?;
         let channel = format!("{}:analytics:feed", redis.key_prefix);
         let (sender, _) = broadcast::channel(FEED_CAPACITY_EVENTS);
@@ -107,7 +112,7 @@ impl Feed {
             wanted: Notify::new(),
         });
         tokio::spawn(publisher(
-            client.clone(),
+            connection,
             channel.clone(),
             shared.clone(),
             outgoing_rx,
@@ -207,75 +212,48 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 /// Publishes this replica's batches while anyone listens; asks Redis who
-/// listens every [`LISTENERS_POLL_MS`].
+/// listens every [`LISTENERS_POLL_MS`]. The connection's own timeouts keep
+/// a stalled Redis from stalling this loop.
 async fn publisher(
-    client: redis::Client,
+    mut connection: redis::aio::ConnectionManager,
     channel: String,
     shared: Arc<Shared>,
     mut outgoing: mpsc::Receiver<Bytes>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut connection: Option<redis::aio::MultiplexedConnection> = None;
     let mut poll = tokio::time::interval(Duration::from_millis(LISTENERS_POLL_MS));
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = stopped(&mut stop) => return,
             _ = poll.tick() => {
-                let listeners = match connected(&client, &mut connection).await {
-                    Some(conn) => redis::cmd("PUBSUB")
-                        .arg("NUMSUB")
-                        .arg(&channel)
-                        .query_async::<(String, i64)>(conn)
-                        .await
-                        .map(|(_, n)| n),
-                    None => Ok(0),
-                };
-                match listeners {
-                    Ok(n) => shared.listened.store(n > 0, Ordering::Relaxed),
+                let listeners = redis::cmd("PUBSUB")
+                    .arg("NUMSUB")
+                    .arg(&channel)
+                    .query_async::<(String, i64)>(&mut connection)
+                    .await;
+                let listened = match listeners {
+                    Ok((_, n)) => n > 0,
                     Err(error) => {
                         tracing::debug!(%error, "live feed: asking Redis for listeners failed");
-                        shared.listened.store(false, Ordering::Relaxed);
-                        connection = None;
+                        false
                     }
-                }
+                };
+                shared.listened.store(listened, Ordering::Relaxed);
             }
             batch = outgoing.recv() => {
                 let Some(batch) = batch else { return };
-                if let Some(conn) = connected(&client, &mut connection).await {
-                    let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-                        .arg(&channel)
-                        .arg(batch.as_ref())
-                        .query_async(conn)
-                        .await;
-                    if let Err(error) = sent {
-                        tracing::debug!(%error, "live feed: publishing failed");
-                        connection = None;
-                    }
+                let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+                    .arg(&channel)
+                    .arg(batch.as_ref())
+                    .query_async(&mut connection)
+                    .await;
+                if let Err(error) = sent {
+                    tracing::debug!(%error, "live feed: publishing failed");
                 }
             }
         }
     }
-}
-
-async fn connected<'a>(
-    client: &redis::Client,
-    connection: &'a mut Option<redis::aio::MultiplexedConnection>,
-) -> Option<&'a mut redis::aio::MultiplexedConnection> {
-    if connection.is_none() {
-        let timeout = Some(Duration::from_millis(REDIS_TIMEOUT_MS));
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(timeout)
-            .set_response_timeout(timeout);
-        match client.get_multiplexed_async_connection_with_config(&config).await {
-            Ok(conn) => *connection = Some(conn),
-            Err(error) => {
-                tracing::debug!(%error, "live feed: Redis unreachable");
-                return None;
-            }
-        }
-    }
-    connection.as_mut()
 }
 
 /// Keeps this replica subscribed to the channel while it has watchers and
@@ -301,7 +279,7 @@ async fn subscriber(
             pubsub.subscribe(&channel).await?;
             redis::RedisResult::Ok(pubsub)
         };
-        let pubsub = match tokio::time::timeout(Duration::from_millis(2 * REDIS_TIMEOUT_MS), subscribing).await {
+        let pubsub = match tokio::time::timeout(Duration::from_millis(SUBSCRIBE_TIMEOUT_MS), subscribing).await {
             Ok(Ok(pubsub)) => Some(pubsub),
             Ok(Err(error)) => {
                 tracing::warn!(%error, "live feed: subscribing failed");

@@ -88,7 +88,7 @@ pub async fn serve(
     let server = deps.server(WORKLOAD, &config.mesh).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     // Replicas share the work: each watcher gets every replica's events.
-    let feed = Feed::shared(&config.mesh.redis, stop_rx.clone())?;
+    let feed = Feed::shared(&config.mesh.redis, deps.redis.clone(), stop_rx.clone())?;
     let consumer = Consumer::new(
         deps.pool.clone(),
         &config.mesh.redis,
