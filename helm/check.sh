@@ -139,6 +139,9 @@ refuse "card key id the config loader would lowercase" "must match [a-z0-9_]" \
   --set 'services.account.cards.keyIds={K1}' --set services.account.cards.activeKey=K1
 refuse "no issuer without the chart's CA" "issuerRef.name is required" --set mtls.certManager.createCA=false
 refuse "public TLS without a secret" "publicTls.secretName is required" --set gateway.publicTls.enabled=true
+refuse "PostgreSQL verify-full without a CA" "needs postgresql.tls.caSecret" --set postgresql.tls.mode=verify-full
+refuse "a PostgreSQL CA without a TLS mode" "caSecret needs postgresql.tls.mode" --set postgresql.tls.caSecret=pg-ca
+refuse "unknown PostgreSQL TLS mode (schema)" "/postgresql/tls/mode" --set postgresql.tls.mode=prefer
 refuse "unknown probe type (schema)" "/probes/type" --set probes.type=exec
 refuse "autoscaling without a target" "needs a CPU or memory target" \
   --set common.autoscaling.enabled=true --set common.autoscaling.targetCPUUtilizationPercentage=0

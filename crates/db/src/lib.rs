@@ -7,6 +7,7 @@
 //! schema inside it named after the service; no service reads another's.
 
 mod pipelined;
+mod tls;
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use diesel::connection::SimpleConnection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 pub use diesel_migrations::EmbeddedMigrations;
 use diesel_migrations::MigrationHarness;
 pub use pipelined::Pipelined;
@@ -48,6 +49,10 @@ pub enum DbError {
     /// Applying migrations failed.
     #[error("migrations: {0}")]
     Migrations(String),
+    /// The URL's TLS settings (`sslmode`, `sslrootcert`, `sslcert`,
+    /// `sslkey`) are wrong or name unreadable files.
+    #[error("database tls: {0}")]
+    Tls(String),
 }
 
 /// Splits `postgres://.../name?params` into the server part and the
@@ -88,14 +93,17 @@ fn valid_identifier(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-async fn establish(url: &str) -> Result<AsyncPgConnection, DbError> {
-    tokio::time::timeout(
-        Duration::from_millis(CONNECT_TIMEOUT_MS),
-        AsyncPgConnection::establish(url),
-    )
-    .await
-    .map_err(|_| DbError::Query("connect timed out".into()))?
-    .map_err(|e| DbError::Query(e.to_string()))
+/// Opens one connection to `url`, with TLS as its `sslmode` says (see
+/// the `tls` module).
+pub async fn establish(url: &str) -> Result<AsyncPgConnection, DbError> {
+    connect(&tls::Connector::new(url)?).await
+}
+
+async fn connect(connector: &tls::Connector) -> Result<AsyncPgConnection, DbError> {
+    tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), connector.connect())
+        .await
+        .map_err(|_| DbError::Query("connect timed out".into()))?
+        .map_err(|e| DbError::Query(e.to_string()))
 }
 
 /// Creates the database named in `url` when it does not exist, connecting
@@ -147,10 +155,10 @@ pub async fn drop_database(url: &str) -> Result<(), DbError> {
 /// many ran. Runs on a blocking thread (diesel's migration harness is
 /// synchronous) and holds a PostgreSQL advisory lock meanwhile.
 pub async fn run_migrations(url: &str, migrations: EmbeddedMigrations) -> Result<usize, DbError> {
-    let url = url.to_owned();
+    let conn = establish(url).await?;
     tokio::task::spawn_blocking(move || {
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
-            .map_err(|e| DbError::Migrations(e.to_string()))?;
+        // The wrapper runs the async connection from this blocking thread.
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         // Arbitrary constant shared by every bank service: one migrator at a time per database.
         SimpleConnection::batch_execute(&mut conn, "SELECT pg_advisory_lock(7426110901)")
             .map_err(|e| DbError::Migrations(e.to_string()))?;
@@ -177,8 +185,13 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, DbError> {
     // query on a connection that died meanwhile fails with an error that
     // [`is_connection_error`] recognises, so callers answer UNAVAILABLE and
     // clients retry.
+    let connector = tls::Connector::new(url)?;
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(move |_| {
+        let connector = connector.clone();
+        Box::pin(async move { connector.connect().await })
+    });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     Pool::builder(manager)
         .max_size(size)

@@ -165,7 +165,26 @@ default
 {{- $auth := urlquery $db.user -}}
 {{- if $db.password -}}{{- $auth = printf "%s:%s" (urlquery $db.user) (urlquery $db.password) -}}{{- end -}}
 {{- printf "postgres://%s@%s:%d/%s" $auth $pg.host (int $pg.port) $db.name -}}
-{{- if $pg.params -}}?{{ $pg.params }}{{- end -}}
+{{- $params := list -}}
+{{- with $pg.params -}}{{- $params = append $params . -}}{{- end -}}
+{{- $tls := $pg.tls | default dict -}}
+{{- with $tls.mode -}}{{- $params = append $params (printf "sslmode=%s" .) -}}{{- end -}}
+{{- if $tls.caSecret -}}{{- $params = append $params "sslrootcert=/etc/bank/postgresql/ca.crt" -}}{{- end -}}
+{{- if $params -}}?{{ join "&" $params }}{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Fails rendering when the PostgreSQL TLS settings cannot work. */}}
+{{- define "bank.checkPostgresTls" -}}
+{{- $tls := .Values.postgresql.tls | default dict -}}
+{{- if and $tls.mode (not (has $tls.mode (list "require" "verify-ca" "verify-full"))) -}}
+{{- fail (printf "postgresql.tls.mode must be require, verify-ca or verify-full, not %q" $tls.mode) -}}
+{{- end -}}
+{{- if and (has ($tls.mode | default "") (list "verify-ca" "verify-full")) (not $tls.caSecret) -}}
+{{- fail (printf "postgresql.tls.mode %s needs postgresql.tls.caSecret (a Secret with ca.crt)" $tls.mode) -}}
+{{- end -}}
+{{- if and $tls.caSecret (not $tls.mode) -}}
+{{- fail "postgresql.tls.caSecret needs postgresql.tls.mode" -}}
 {{- end -}}
 {{- end -}}
 
