@@ -142,6 +142,7 @@ refuse "public TLS without a secret" "publicTls.secretName is required" --set ga
 refuse "PostgreSQL verify-full without a CA" "needs postgresql.tls.caSecret" --set postgresql.tls.mode=verify-full
 refuse "a PostgreSQL CA without a TLS mode" "caSecret needs postgresql.tls.mode" --set postgresql.tls.caSecret=pg-ca
 refuse "unknown PostgreSQL TLS mode (schema)" "/postgresql/tls/mode" --set postgresql.tls.mode=prefer
+refuse "a Redis CA for a plaintext Redis" "redis.tls.caSecret needs redis.tls.enabled" --set redis.tls.caSecret=redis-ca
 refuse "unknown probe type (schema)" "/probes/type" --set probes.type=exec
 refuse "autoscaling without a target" "needs a CPU or memory target" \
   --set common.autoscaling.enabled=true --set common.autoscaling.targetCPUUtilizationPercentage=0

@@ -734,6 +734,7 @@ mod alone {
             tls: pki.tls_paths("gateway"),
             public_tls: None,
             redis: RedisConfig {
+                ca_file: None,
                 url: SecretString::from(bank_testkit::redis_url()),
                 key_prefix: prefix,
             },

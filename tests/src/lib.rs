@@ -540,6 +540,7 @@ pub mod raw {
                 tls: bank_config::TlsPaths::in_dir(self.certs.path(), "gateway"),
                 public_tls: None,
                 redis: bank_config::RedisConfig {
+                    ca_file: None,
                     url: bank_config::SecretString::from(bank_testkit::redis_url()),
                     key_prefix: self.redis_prefix.clone(),
                 },

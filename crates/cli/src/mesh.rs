@@ -76,6 +76,7 @@ impl MeshSettings {
                 pool_size: self.pool_size,
             },
             redis: RedisConfig {
+                ca_file: None,
                 url: SecretString::from(self.redis_url.clone()),
                 key_prefix: self.redis_prefix.clone(),
             },
@@ -284,6 +285,7 @@ pub async fn start(settings: &MeshSettings) -> anyhow::Result<RunningMesh> {
         tls: TlsPaths::in_dir(&settings.certs_dir, "gateway"),
         public_tls: None,
         redis: RedisConfig {
+            ca_file: None,
             url: SecretString::from(settings.redis_url.clone()),
             key_prefix: settings.redis_prefix.clone(),
         },

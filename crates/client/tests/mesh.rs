@@ -484,6 +484,7 @@ async fn tls_with_the_mesh_ca_and_a_client_certificate() {
             key: certs.join("gateway.key"),
         }),
         redis: bank_config::RedisConfig {
+            ca_file: None,
             url: bank_config::SecretString::from(bank_testkit::redis_url()),
             key_prefix: mesh.redis_prefix.clone(),
         },

@@ -82,8 +82,13 @@ fn default_pool_size() -> usize {
 /// A Redis server.
 #[derive(Clone, Debug, Deserialize)]
 pub struct RedisConfig {
-    /// `redis://[user:password@]host:port[/db]`; may hold a password.
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS;
+    /// may hold a password.
     pub url: SecretString,
+    /// For a `rediss://` URL: the PEM file of the CA(s) that issued the
+    /// server's certificate. Without it, the system's roots are trusted.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Prefix of every key the bank writes, so several meshes (or tests)
     /// can share one Redis.
     #[serde(default = "default_key_prefix")]

@@ -183,6 +183,7 @@ async fn redis_down_delays_but_never_fails_the_change() {
 
 fn bank_config_redis(url: &str) -> bank_config::RedisConfig {
     bank_config::RedisConfig {
+        ca_file: None,
         url: bank_config::SecretString::from(url.to_owned()),
         key_prefix: "down".to_owned(),
     }

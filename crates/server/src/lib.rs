@@ -20,7 +20,9 @@ pub use errors::{
     resource_exhausted, unauthenticated, unavailable,
 };
 pub use fingerprint::Fingerprint;
-pub use mesh::{BackgroundTask, REDIS_TIMEOUT_MS, ServiceDeps, redis_manager, remote_verifier, shutdown_signal};
+pub use mesh::{
+    BackgroundTask, REDIS_TIMEOUT_MS, ServiceDeps, redis_client, redis_manager, remote_verifier, shutdown_signal,
+};
 pub use request_id::{REQUEST_ID_HEADER, request_id};
 pub use server::{
     CONCURRENCY_LIMIT_PER_CONNECTION, CONCURRENCY_LIMIT_TOTAL, MESSAGE_SIZE_MAX_BYTES, MeshServer,

@@ -14,7 +14,7 @@ pub const REDIS_TIMEOUT_MS: u64 = 500;
 /// A multiplexed, self-reconnecting Redis connection. Lazy: a service
 /// starts even when Redis is down, and features that need Redis degrade.
 pub fn redis_manager(config: &RedisConfig) -> anyhow::Result<ConnectionManager> {
-    let client = redis::Client::open(config.url.expose_secret())?;
+    let client = redis_client(config)?;
     let timeout = Duration::from_millis(REDIS_TIMEOUT_MS);
     let manager_config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(timeout))
@@ -22,6 +22,30 @@ pub fn redis_manager(config: &RedisConfig) -> anyhow::Result<ConnectionManager> 
         .set_number_of_retries(1)
         .set_max_delay(timeout);
     Ok(ConnectionManager::new_lazy_with_config(client, manager_config)?)
+}
+
+/// A Redis client for `config`: TLS (rustls) for a `rediss://` URL,
+/// trusting `ca_file` when given, else the system's roots; the server's
+/// name is checked either way.
+pub fn redis_client(config: &RedisConfig) -> anyhow::Result<redis::Client> {
+    let url = config.url.expose_secret();
+    let tls = url.starts_with("rediss://");
+    if url.contains("#insecure") {
+        anyhow::bail!("redis url: #insecure (TLS without certificate checks) is refused; give redis.ca_file");
+    }
+    match &config.ca_file {
+        None => Ok(redis::Client::open(url)?),
+        Some(_) if !tls => anyhow::bail!("redis.ca_file is set but the url is not rediss://"),
+        Some(path) => {
+            let root_cert =
+                std::fs::read(path).map_err(|e| anyhow::anyhow!("redis.ca_file {}: {e}", path.display()))?;
+            let certificates = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_cert),
+            };
+            Ok(redis::Client::build_with_tls(url, certificates)?)
+        }
+    }
 }
 
 /// What every service opens at start-up: its mTLS material, its database

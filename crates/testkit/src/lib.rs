@@ -214,6 +214,7 @@ pub fn mesh_config(pki: &TestPki, workload: &str, database: &TestDatabase, redis
             pool_size: 4,
         },
         redis: RedisConfig {
+            ca_file: None,
             url: SecretString::from(redis_url()),
             key_prefix: redis_prefix.to_owned(),
         },

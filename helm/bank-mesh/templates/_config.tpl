@@ -13,6 +13,9 @@ bank.secretEnv), which the config loader merges over the file.
   "tls" (dict "ca" "/etc/bank/tls/ca.crt" "cert" "/etc/bank/tls/tls.crt" "key" "/etc/bank/tls/tls.key")
   "redis" (dict "key_prefix" $root.Values.redis.keyPrefix)
 -}}
+{{- if $root.Values.redis.tls.caSecret -}}
+{{- $_ := set $cfg.redis "ca_file" "/etc/bank/redis/ca.crt" -}}
+{{- end -}}
 {{- include "bank.setPath" (dict "dst" $cfg "path" $root.Values.admin.configKey "value" (printf "0.0.0.0:%d" (int $root.Values.admin.port))) -}}
 {{- $peers := dict -}}
 {{- range $callee := ($s.calls | default list) -}}

@@ -28,7 +28,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use bank_config::{ExposeSecret, RedisConfig};
+use bank_config::RedisConfig;
 use bank_proto::bank::events::v1::Event;
 use chrono::Utc;
 use prost::Message as _;
@@ -257,7 +257,7 @@ impl Consumer {
     ) -> anyhow::Result<Self> {
         config.validate()?;
         let rules = FraudRules::from_config(fraud)?;
-        let client = redis::Client::open(redis.url.expose_secret())?;
+        let client = bank_server::redis_client(redis)?;
         // A blocking read holds its connection for up to `block_ms`: this
         // connection is the consumer's alone, with a timeout to match.
         let manager_config = ConnectionManagerConfig::new()

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bank_config::{ExposeSecret as _, RedisConfig};
+use bank_config::RedisConfig;
 use bank_proto::bank::events::v1::Event;
 use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
 use futures::StreamExt as _;
@@ -98,7 +98,7 @@ impl Feed {
         stop: watch::Receiver<bool>,
     ) -> anyhow::Result<Self> {
         // Subscribing needs a connection of its own.
-        let client = redis::Client::open(redis.url.expose_secret())?;
+        let client = bank_server::redis_client(redis)?;
         let channel = format!("{}:analytics:feed", redis.key_prefix);
         let (sender, _) = broadcast::channel(FEED_CAPACITY_EVENTS);
         let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_BATCHES_MAX);

@@ -37,6 +37,7 @@ async fn rig() -> Rig {
         db,
         pool,
         redis: RedisConfig {
+            ca_file: None,
             url: SecretString::from(bank_testkit::redis_url()),
             key_prefix: prefix,
         },
@@ -164,6 +165,7 @@ async fn redis_down_then_back_empty_loses_nothing_and_counts_nothing_twice() {
         .unwrap();
     let pool = bank_db::pool(outbox_db.url(), 4).unwrap();
     let relay_redis = bank_server::redis_manager(&RedisConfig {
+        ca_file: None,
         url: SecretString::from(redis.url()),
         key_prefix: a.prefix.clone(),
     })
