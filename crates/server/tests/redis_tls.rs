@@ -20,7 +20,7 @@ struct TlsRedis {
 }
 
 impl TlsRedis {
-    fn start() -> Self {
+    async fn start() -> Self {
         let pki = TestPki::new();
         let paths = pki.tls_paths("redis");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -43,12 +43,12 @@ impl TlsRedis {
             .expect("redis-server (Debian's redis-server package) must be installed");
         let redis = Self { child, port, pki };
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "redis-server did not listen"
             );
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         redis
     }
@@ -80,7 +80,7 @@ async fn ping(config: &RedisConfig) -> redis::RedisResult<String> {
 
 #[tokio::test]
 async fn rediss_with_the_servers_ca_connects() {
-    let server = TlsRedis::start();
+    let server = TlsRedis::start().await;
     let config = server.config("rediss", Some(server.ca()));
     assert_eq!(ping(&config).await.unwrap(), "PONG");
     // The subscriber's own connections (analytics' feed) use the same client.
@@ -91,7 +91,7 @@ async fn rediss_with_the_servers_ca_connects() {
 
 #[tokio::test]
 async fn a_server_not_signed_by_the_trusted_ca_is_refused() {
-    let server = TlsRedis::start();
+    let server = TlsRedis::start().await;
     let stranger = TestPki::new();
     let config = server.config("rediss", Some(stranger.dir().join("ca.crt")));
     let error = ping(&config).await.unwrap_err().to_string();
