@@ -37,11 +37,58 @@ use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream}
 use crate::DbError;
 
 /// How to open connections to one database URL: the driver's settings and,
-/// when TLS may be used, the client TLS configuration (built once).
+/// when TLS may be used, the certificate files to use.
 #[derive(Clone)]
 pub(crate) struct Connector {
     config: tokio_postgres::Config,
-    tls: Option<Arc<ClientConfig>>,
+    tls: Option<Arc<TlsFiles>>,
+}
+
+/// The TLS settings of a URL. The files are read again for every new
+/// connection, so renewed certificates (cert-manager rewrites them in
+/// place) take effect without a restart; a connection is opened rarely
+/// (pooled), and the handshake costs far more than the reading.
+struct TlsFiles {
+    verify: Verify,
+    root: Option<String>,
+    client: Option<(String, String)>,
+}
+
+impl TlsFiles {
+    fn client_config(&self) -> Result<Arc<ClientConfig>, DbError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| tls_error(e.to_string()))?;
+        let roots = self.root.as_deref().map(root_store).transpose()?;
+        let builder = match (roots, self.verify) {
+            (Some(roots), Verify::Full) => builder.with_root_certificates(roots),
+            (Some(roots), _) => {
+                let chain = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                    .build()
+                    .map_err(|e| tls_error(e.to_string()))?;
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(ChainOnly(chain)))
+            }
+            (None, _) => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Unverified(provider))),
+        };
+        let client = match &self.client {
+            None => builder.with_no_client_auth(),
+            Some((cert, key)) => {
+                let chain = CertificateDer::pem_file_iter(cert)
+                    .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+                    .map_err(|e| tls_error(format!("sslcert {cert}: {e}")))?;
+                let key = PrivateKeyDer::from_pem_file(key).map_err(|e| tls_error(format!("sslkey {key}: {e}")))?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| tls_error(format!("sslcert/sslkey: {e}")))?
+            }
+        };
+        Ok(Arc::new(client))
+    }
 }
 
 impl std::fmt::Debug for Connector {
@@ -114,50 +161,27 @@ impl Connector {
                 )));
             }
         };
-        let roots = match (&root, verify) {
-            (Some(path), _) => Some(root_store(path)?),
-            (None, Verify::ChainIfRoot) => None,
-            (None, _) => {
-                return Err(tls_error(format!(
-                    "sslmode={} needs sslrootcert, the PEM file of the CAs to trust",
-                    mode.as_deref().unwrap_or_default()
-                )));
-            }
-        };
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| tls_error(e.to_string()))?;
-        let builder = match (roots, verify) {
-            (Some(roots), Verify::Full) => builder.with_root_certificates(roots),
-            (Some(roots), _) => {
-                let chain = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .build()
-                    .map_err(|e| tls_error(e.to_string()))?;
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(ChainOnly(chain)))
-            }
-            (None, _) => builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(Unverified(provider))),
-        };
-        let client = match (cert, key) {
-            (None, None) => builder.with_no_client_auth(),
-            (Some(cert), Some(key)) => {
-                let chain = CertificateDer::pem_file_iter(&cert)
-                    .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-                    .map_err(|e| tls_error(format!("sslcert {cert}: {e}")))?;
-                let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| tls_error(format!("sslkey {key}: {e}")))?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| tls_error(format!("sslcert/sslkey: {e}")))?
-            }
+        if root.is_none() && !matches!(verify, Verify::ChainIfRoot) {
+            return Err(tls_error(format!(
+                "sslmode={} needs sslrootcert, the PEM file of the CAs to trust",
+                mode.as_deref().unwrap_or_default()
+            )));
+        }
+        let client_files = match (cert, key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some((cert, key)),
             _ => return Err(tls_error("sslcert and sslkey go together".into())),
         };
+        let files = TlsFiles {
+            verify,
+            root,
+            client: client_files,
+        };
+        // Read now, so a bad file stops start-up with a clear error.
+        files.client_config()?;
         Ok(Self {
             config,
-            tls: Some(Arc::new(client)),
+            tls: Some(Arc::new(files)),
         })
     }
 
@@ -169,8 +193,11 @@ impl Connector {
                 let (client, connection) = self.config.connect(tokio_postgres::NoTls).await.map_err(bad)?;
                 AsyncPgConnection::try_from_client_and_connection(client, connection).await
             }
-            Some(tls) => {
-                let (client, connection) = self.config.connect(MakeRustls(tls.clone())).await.map_err(bad)?;
+            Some(files) => {
+                let tls = files
+                    .client_config()
+                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                let (client, connection) = self.config.connect(MakeRustls(tls)).await.map_err(bad)?;
                 AsyncPgConnection::try_from_client_and_connection(client, connection).await
             }
         }

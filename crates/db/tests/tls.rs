@@ -144,3 +144,23 @@ async fn require_without_a_root_encrypts_and_disable_does_not() {
     let mut conn = bank_db::establish(&url).await.unwrap();
     assert!(encrypted(&mut conn).await);
 }
+
+#[tokio::test]
+async fn a_renewed_root_file_is_read_by_the_next_connection() {
+    let (db, cert) = setup("tls_renew").await;
+    let dir = TestPki::new();
+    let root = dir.dir().join("pg-root.pem");
+    // First the file holds a CA that did not issue the server's certificate.
+    std::fs::copy(dir.dir().join("ca.crt"), &root).unwrap();
+    let url = with(
+        db.url(),
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={}", root.display()),
+    );
+    let pool = bank_db::pool(&url, 1).unwrap();
+    assert!(pool.get().await.is_err(), "a foreign root must not be trusted");
+    // Renewed in place (as cert-manager does): the same pool now connects.
+    std::fs::copy(&cert, &root).unwrap();
+    let mut conn = pool.get().await.unwrap();
+    assert!(encrypted(&mut conn).await);
+}
