@@ -167,6 +167,12 @@ impl Connector {
                 mode.as_deref().unwrap_or_default()
             )));
         }
+        if root.is_none() {
+            tracing::warn!(
+                sslmode = mode.as_deref().unwrap_or_default(),
+                "TLS to PostgreSQL without sslrootcert: the server's certificate is not checked (use verify-full)"
+            );
+        }
         let client_files = match (cert, key) {
             (None, None) => None,
             (Some(cert), Some(key)) => Some((cert, key)),
