@@ -69,6 +69,8 @@ struct Shared {
     listened: AtomicBool,
     /// Whether batches are being dropped (logged once per episode).
     dropping: AtomicBool,
+    /// Whether publishing fails (logged once per episode).
+    publish_failing: AtomicBool,
     outgoing: mpsc::Sender<Bytes>,
     /// Since when this replica's subscription is live, if it is.
     subscribed: watch::Receiver<Option<Instant>>,
@@ -107,6 +109,7 @@ impl Feed {
             origin: *uuid::Uuid::new_v4().as_bytes(),
             listened: AtomicBool::new(false),
             dropping: AtomicBool::new(false),
+            publish_failing: AtomicBool::new(false),
             outgoing,
             subscribed,
             wanted: Notify::new(),
@@ -232,14 +235,13 @@ async fn publisher(
                     .arg(&channel)
                     .query_async::<(String, i64)>(&mut connection)
                     .await;
-                let listened = match listeners {
-                    Ok((_, n)) => n > 0,
-                    Err(error) => {
-                        tracing::debug!(%error, "live feed: asking Redis for listeners failed");
-                        false
-                    }
-                };
-                shared.listened.store(listened, Ordering::Relaxed);
+                match listeners {
+                    Ok((_, n)) => shared.listened.store(n > 0, Ordering::Relaxed),
+                    // Not knowing is not "nobody listens": a slow answer
+                    // under load must not drop the batches of the next
+                    // poll interval. The last answer stands until the next.
+                    Err(error) => tracing::debug!(%error, "live feed: asking Redis for listeners failed"),
+                }
             }
             batch = outgoing.recv() => {
                 let Some(batch) = batch else { return };
@@ -248,8 +250,14 @@ async fn publisher(
                     .arg(batch.as_ref())
                     .query_async(&mut connection)
                     .await;
-                if let Err(error) = sent {
-                    tracing::debug!(%error, "live feed: publishing failed");
+                // Logged once per episode: other replicas' watchers miss
+                // this batch (a retry could deliver it twice).
+                let failed = sent.is_err();
+                if shared.publish_failing.swap(failed, Ordering::Relaxed) != failed {
+                    match sent {
+                        Err(error) => tracing::warn!(%error, "live feed: publishing failed; other replicas' watchers miss events"),
+                        Ok(_) => tracing::info!("live feed: publishing works again"),
+                    }
                 }
             }
         }

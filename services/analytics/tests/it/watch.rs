@@ -140,8 +140,27 @@ async fn a_watcher_sees_the_events_that_every_replica_applies() {
     config.consumer.name = "replica-b".to_owned();
     let b = bank_testkit::spawn(move |listener, shutdown| analytics_service::serve(config, listener, shutdown)).await;
     let mut watcher = a.watch(&admin, &[EventType::UserLoggedIn], 0).await.unwrap();
-    // Replica B notices the new listener at its next poll (100 ms); on a
-    // loaded test machine that may come later.
+    // Replica A subscribes to the feed channel for its watcher; then
+    // replica B notices the listener at its next poll (100 ms; on a loaded
+    // test machine that may come later).
+    let channel = format!("{}:analytics:feed", a.prefix);
+    let subscribing = Instant::now();
+    loop {
+        let (_, listeners): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channel)
+            .query_async(&mut a.streams.redis)
+            .await
+            .unwrap();
+        if listeners > 0 {
+            break;
+        }
+        assert!(
+            subscribing.elapsed() < Duration::from_secs(15),
+            "replica A never subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let now = Utc::now();
@@ -155,8 +174,17 @@ async fn a_watcher_sees_the_events_that_every_replica_applies() {
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
     let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while seen.len() < published.len() {
-        seen.push(next_event(&mut watcher).await.event_id);
+        match tokio::time::timeout_at(deadline, watcher.message()).await {
+            Ok(message) => match message.unwrap().expect("the stream is open").item {
+                Some(Item::Event(event)) => seen.push(event.event_id),
+                Some(Item::Heartbeat(_)) => {}
+                None => panic!("empty message"),
+            },
+            // The comparison below names what is missing.
+            Err(_) => break,
+        }
     }
     seen.sort();
     published.sort();
