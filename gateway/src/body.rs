@@ -77,6 +77,14 @@ impl DeadlineBody {
         }
     }
 
+    /// The deadline passed: what remains is the grace for finishing the
+    /// message under way.
+    fn expire(&mut self) {
+        self.expired = true;
+        let grace_end = self.timer.deadline() + crate::deadline::GRACE;
+        self.timer.as_mut().reset(grace_end);
+    }
+
     fn deadline_trailers(&mut self) -> Poll<Option<Result<Frame<bytes::Bytes>, tonic::Status>>> {
         self.ended = true;
         let mut trailers = http::HeaderMap::new();
@@ -98,6 +106,12 @@ impl HttpBody for DeadlineBody {
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         if self.ended {
             return Poll::Ready(None);
+        }
+        // Checked on every frame, not only when the backend is idle: a
+        // backend that always has the next message ready never lets the
+        // timer below be polled.
+        if !self.expired && tokio::time::Instant::now() >= self.timer.deadline() {
+            self.expire();
         }
         if self.expired && self.framing.at_boundary() {
             return self.deadline_trailers();
@@ -128,12 +142,10 @@ impl HttpBody for DeadlineBody {
                     if self.timer.as_mut().poll(cx).is_pending() {
                         return Poll::Pending;
                     }
-                    self.expired = true;
                     if self.framing.at_boundary() {
                         return self.deadline_trailers();
                     }
-                    let grace_end = self.timer.deadline() + crate::deadline::GRACE;
-                    self.timer.as_mut().reset(grace_end);
+                    self.expire();
                 }
                 match self.timer.as_mut().poll(cx) {
                     Poll::Ready(()) => {
@@ -307,6 +319,27 @@ mod tests {
             "no grace wait at a boundary"
         );
         drop(tx);
+    }
+
+    #[tokio::test]
+    async fn a_backend_that_never_pauses_is_cut_too() {
+        // Every frame is ready at once: the body never waits on its backend.
+        let frames = futures::stream::iter(
+            std::iter::repeat_with(|| Ok::<_, tonic::Status>(Frame::data(Bytes::from(message(b"tick")))))
+                .take(2_000_000),
+        );
+        let body = DeadlineBody::new(
+            Body::new(http_body_util::StreamBody::new(frames)),
+            Instant::now() + Duration::from_millis(20),
+        );
+        let (data, end) = drain(body).await;
+        assert_eq!(
+            end.unwrap().as_deref(),
+            Some("4"),
+            "cut with DEADLINE_EXCEEDED, not run to the end"
+        );
+        assert!(data.len() < 2_000_000 * message(b"tick").len());
+        assert_eq!(data.len() % message(b"tick").len(), 0, "whole messages only");
     }
 
     #[tokio::test]
