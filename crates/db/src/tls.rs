@@ -49,7 +49,8 @@ pub(crate) struct Connector {
 /// place) take effect without a restart; a connection is opened rarely
 /// (pooled), and the handshake costs far more than the reading.
 struct TlsFiles {
-    verify: Verify,
+    /// `verify-full`: the certificate must name the host (`root` is set).
+    check_name: bool,
     root: Option<String>,
     client: Option<(String, String)>,
 }
@@ -61,19 +62,17 @@ impl TlsFiles {
             .with_safe_default_protocol_versions()
             .map_err(|e| tls_error(e.to_string()))?;
         let roots = self.root.as_deref().map(root_store).transpose()?;
-        let builder = match (roots, self.verify) {
-            (Some(roots), Verify::Full) => builder.with_root_certificates(roots),
-            (Some(roots), _) => {
-                let chain = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .build()
+        let builder = match roots {
+            Some(roots) if self.check_name => builder.with_root_certificates(roots),
+            roots => {
+                let chain = roots
+                    .map(|roots| WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build())
+                    .transpose()
                     .map_err(|e| tls_error(e.to_string()))?;
                 builder
                     .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(ChainOnly(chain)))
+                    .with_custom_certificate_verifier(Arc::new(Relaxed { chain, provider }))
             }
-            (None, _) => builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(Unverified(provider))),
         };
         let client = match &self.client {
             None => builder.with_no_client_auth(),
@@ -179,7 +178,7 @@ impl Connector {
             _ => return Err(tls_error("sslcert and sslkey go together".into())),
         };
         let files = TlsFiles {
-            verify,
+            check_name: matches!(verify, Verify::Full),
             root,
             client: client_files,
         };
@@ -267,13 +266,20 @@ fn percent_decode(value: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Checks the chain up to a trusted root but not the host name
-/// (`verify-ca`): the name check is the last step of rustls' verifier, so
-/// a name error means everything before it passed.
+/// The server checks short of rustls' full one: the chain up to a trusted
+/// root but not the host name (`verify-ca`, or `require`/`prefer` with
+/// `sslrootcert`), or nothing at all (`require`/`prefer` without it, as
+/// libpq does). The name check is the last step of rustls' verifier, so a
+/// name error means everything before it passed. Either way the
+/// handshake's signatures are checked against the certificate presented.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct Relaxed {
+    /// `None`: any certificate is taken.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Relaxed {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -282,10 +288,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -299,7 +305,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -308,52 +314,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// Encrypts without checking who answers (`require` or `prefer` without
-/// `sslrootcert`, as libpq does); the handshake's signatures are still
-/// checked against the certificate presented.
-#[derive(Debug)]
-struct Unverified(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
